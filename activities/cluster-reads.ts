@@ -1,0 +1,182 @@
+import { Context } from '@temporalio/activity';
+import { renderCommand, shellQuote } from '../src/inventory/commands';
+import { type InventoryHost } from '../src/inventory/schema';
+import { type ClusterMetadata, type ExpectedNode, type HostObservation, type QuorumState, type TopicState } from '../src/model/cluster';
+import { parseQuorumReplication, versionFromInstallPath } from '../src/kafka-tools/parse';
+import { type ClusterRegistry, expectedNodes, kafkaClient } from './clusters';
+import { type HostShell } from './ssh';
+
+export interface ClusterReadDeps {
+  clusters: ClusterRegistry;
+  shell: HostShell;
+}
+
+export interface InventorySummary {
+  cluster: string;
+  mode: 'kraft' | 'zookeeper';
+  expected: ExpectedNode[];
+}
+
+/** Read-only activities: what the cluster and its hosts look like now. */
+export function createClusterReadActivities({ clusters, shell }: ClusterReadDeps) {
+  return {
+    /** The inventory's expectations, without secrets or host paths. */
+    async describeInventory(cluster: string): Promise<InventorySummary> {
+      const inv = clusters.get(cluster);
+      return { cluster: inv.name, mode: inv.mode, expected: expectedNodes(inv) };
+    },
+
+    /** Brokers, topics with ISR and effective min ISR, and reassignments in flight, over the Kafka protocol. */
+    async readClusterMetadata(cluster: string): Promise<ClusterMetadata> {
+      const inv = clusters.get(cluster);
+      const admin = kafkaClient(inv).admin();
+      await admin.connect();
+      try {
+        const described = await admin.describeCluster();
+        const names = await admin.listTopics();
+        const meta = names.length > 0 ? await admin.fetchTopicMetadata({ topics: names }) : { topics: [] };
+        const minIsr = new Map<string, number>();
+        const rack = new Map<number, string | null>();
+        const resources = [
+          ...names.map((name) => ({ type: 2 /* TOPIC */, name, configNames: ['min.insync.replicas'] })),
+          ...described.brokers.map((b) => ({ type: 4 /* BROKER */, name: String(b.nodeId), configNames: ['broker.rack'] })),
+        ];
+        if (resources.length > 0) {
+          const configs = await admin.describeConfigs({ includeSynonyms: false, resources });
+          for (const r of configs.resources) {
+            for (const e of r.configEntries) {
+              if (r.resourceType === 2 && e.configName === 'min.insync.replicas') minIsr.set(r.resourceName, Number(e.configValue));
+              if (r.resourceType === 4 && e.configName === 'broker.rack') rack.set(Number(r.resourceName), e.configValue || null);
+            }
+          }
+        }
+        const reassigning = await admin.listPartitionReassignments({});
+        const topics: TopicState[] = meta.topics
+          .map((t) => ({
+            name: t.name,
+            internal: t.name.startsWith('__'),
+            minInsyncReplicas: minIsr.get(t.name) ?? 1,
+            partitions: t.partitions
+              .map((p) => ({
+                topic: t.name,
+                partition: p.partitionId,
+                leader: p.leader,
+                replicas: p.replicas,
+                isr: p.isr,
+                offlineReplicas: p.offlineReplicas ?? [],
+              }))
+              .sort((a, b) => a.partition - b.partition),
+          }))
+          .sort((a, b) => a.name.localeCompare(b.name));
+        return {
+          clusterId: described.clusterId ?? null,
+          mode: inv.mode,
+          // kafkajs reports a random broker as controller in KRaft: only trust it in ZooKeeper mode.
+          controllerId: inv.mode === 'zookeeper' ? described.controller : null,
+          brokers: described.brokers
+            .map((b) => ({ id: b.nodeId, host: b.host, port: b.port, rack: rack.get(b.nodeId) ?? null }))
+            .sort((a, b) => a.id - b.id),
+          topics,
+          reassignments: reassigning.topics.flatMap((t) =>
+            t.partitions.map((p) => ({
+              topic: t.topic,
+              partition: p.partitionIndex,
+              replicas: p.replicas,
+              addingReplicas: p.addingReplicas ?? [],
+              removingReplicas: p.removingReplicas ?? [],
+            })),
+          ),
+          quorum: null,
+        };
+      } finally {
+        await admin.disconnect();
+      }
+    },
+
+    /** KRaft quorum state via kafka-metadata-quorum.sh on the first host that answers (kafkajs lacks DescribeQuorum). */
+    async readQuorumState(cluster: string): Promise<QuorumState> {
+      const inv = clusters.get(cluster);
+      const candidates = inv.hosts.filter((h) => h.roles.includes('broker') || h.roles.includes('controller'));
+      const errors: string[] = [];
+      for (const host of candidates) {
+        try {
+          const out = await runKafkaTool(shell, host, inv.bootstrapServers, inv.client.toolCommandConfig, 'kafka-metadata-quorum.sh', ['describe', '--replication']);
+          return parseQuorumReplication(out);
+        } catch (err) {
+          errors.push(`${host.name}: ${(err as Error).message.split('\n')[0]}`);
+        }
+      }
+      throw new Error(`could not read the KRaft quorum from any host: ${errors.join('; ')}`);
+    },
+
+    /** Per host over SSH: process running, version from the `current` link, disk use of the data dirs. */
+    async inspectHosts(cluster: string): Promise<HostObservation[]> {
+      const inv = clusters.get(cluster);
+      return Promise.all(inv.hosts.map((h) => inspectHost(shell, h)));
+    },
+  };
+}
+
+/** Runs one of Kafka's CLI tools on a host, the way operators do. Throws with the tool's stderr on failure. */
+export async function runKafkaTool(
+  shell: HostShell,
+  host: InventoryHost,
+  bootstrapServers: string[],
+  commandConfig: string | undefined,
+  tool: string,
+  args: string[],
+  opts: { timeoutMs?: number; bootstrapFlag?: '--bootstrap-server' | '--bootstrap-controller' | null } = {},
+): Promise<string> {
+  const flag = opts.bootstrapFlag === undefined ? '--bootstrap-server' : opts.bootstrapFlag;
+  const parts = [renderCommand(host.kafka.commands.tool, host, { tool })];
+  if (flag) parts.push(flag, shellQuote(bootstrapServers.join(',')));
+  if (commandConfig) parts.push('--command-config', shellQuote(commandConfig));
+  parts.push(...args.map(shellQuote));
+  const r = await shell.exec(host, parts.join(' '), { timeoutMs: opts.timeoutMs ?? 60_000 });
+  if (r.code !== 0) throw new Error(`${tool} on ${host.name} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-800)}`);
+  return r.stdout;
+}
+
+async function inspectHost(shell: HostShell, host: InventoryHost): Promise<HostObservation> {
+  const base: HostObservation = {
+    host: host.name,
+    nodeId: host.nodeId,
+    roles: host.roles,
+    reachable: false,
+    error: null,
+    processRunning: null,
+    kafkaVersion: null,
+    dataDirs: [],
+  };
+  const dirs = host.roles.some((r) => r === 'broker' || r === 'controller') ? host.kafka.dataDirs : [];
+  const script = [
+    `(${renderCommand(host.kafka.commands.status, host)}) >/dev/null 2>&1; echo "STATUS $?"`,
+    `echo "CURRENT $(readlink -f ${shellQuote(host.kafka.currentLink)} 2>/dev/null)"`,
+    ...dirs.map((d) => `echo "DU $(du -sb ${shellQuote(d)} 2>/dev/null | cut -f1) $(df -P ${shellQuote(d)} 2>/dev/null | awk 'NR==2{print $5}')"`),
+  ].join('; ');
+  try {
+    Context.current().heartbeat(host.name);
+  } catch {
+    // outside an activity (tests calling directly): nothing to heartbeat
+  }
+  try {
+    const r = await shell.exec(host, script, { timeoutMs: 30_000 });
+    const lines = r.stdout.split('\n');
+    const value = (tag: string) => lines.find((l) => l.startsWith(`${tag} `))?.slice(tag.length + 1).trim() ?? '';
+    const du = lines.filter((l) => l.startsWith('DU '));
+    return {
+      ...base,
+      reachable: true,
+      processRunning: value('STATUS') === '0',
+      kafkaVersion: versionFromInstallPath(value('CURRENT')),
+      dataDirs: dirs.map((path, i) => {
+        const [used, pct] = (du[i] ?? '').slice(3).trim().split(/\s+/);
+        const usedBytes = used ? Number(used) : NaN;
+        const percent = pct ? Number(pct.replace('%', '')) : NaN;
+        return { path, usedBytes: Number.isFinite(usedBytes) ? usedBytes : null, filesystemUsedPercent: Number.isFinite(percent) ? percent : null };
+      }),
+    };
+  } catch (err) {
+    return { ...base, error: (err as Error).message };
+  }
+}

@@ -1,0 +1,11 @@
+// Three tiers, run separately: pure logic, workflows on a real Temporal dev server with fake activities,
+// and end to end on the lab (real brokers over SSH).
+const tsJest = ['ts-jest', { diagnostics: false, isolatedModules: true }];
+const base = { testEnvironment: 'node', transform: { '^.+\\.ts$': tsJest }, moduleFileExtensions: ['ts', 'js', 'json'] };
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...base, displayName: 'workflow', testMatch: ['<rootDir>/test/workflow/**/*.test.ts'] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+  ],
+};

@@ -1,0 +1,205 @@
+import { z } from 'zod';
+
+/**
+ * The cluster inventory: one YAML file per cluster. Validated once, when the worker starts.
+ * Secrets are references (env var or file path) resolved on the worker; they never enter workflow inputs.
+ */
+
+const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6 = /^[0-9a-fA-F:]+$/;
+
+export const addressSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((a) => IPV4.test(a) || (a.includes(':') && IPV6.test(a)) || (HOSTNAME.test(a) && !/^[\d.]+$/.test(a)), {
+    message: 'must be an IPv4/IPv6 address or a hostname',
+  });
+
+const hostPortSchema = z.string().refine(
+  (s) => {
+    const i = s.lastIndexOf(':');
+    if (i <= 0) return false;
+    const port = Number(s.slice(i + 1));
+    const host = s.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+    return Number.isInteger(port) && port > 0 && port < 65536 && addressSchema.safeParse(host).success;
+  },
+  { message: 'must be host:port with a valid address and a port from 1 to 65535' },
+);
+
+/** A secret is always a reference. An inline string is refused so it cannot leak into history or git. */
+export const secretRefSchema = z.union(
+  [z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()],
+  { errorMap: () => ({ message: 'secrets must be a reference: { env: NAME } or { file: /path }, never an inline value' }) },
+);
+export type SecretRef = z.infer<typeof secretRefSchema>;
+
+const tlsSchema = z
+  .object({
+    caFile: z.string().optional(),
+    certFile: z.string().optional(),
+    keyFile: z.string().optional(),
+    keyPassword: secretRefSchema.optional(),
+    rejectUnauthorized: z.boolean().default(true),
+  })
+  .strict();
+
+const saslSchema = z
+  .object({
+    mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+    username: z.string().min(1),
+    password: secretRefSchema,
+  })
+  .strict();
+
+const clientSchema = z
+  .object({
+    tls: tlsSchema.optional(),
+    sasl: saslSchema.optional(),
+    /** Properties file on the hosts passed to Kafka's CLI tools as --command-config. */
+    toolCommandConfig: z.string().optional(),
+    connectionTimeoutMs: z.number().int().positive().default(5000),
+    requestTimeoutMs: z.number().int().positive().default(15000),
+  })
+  .strict();
+
+const sshSchema = z
+  .object({
+    port: z.number().int().min(1).max(65535).default(22),
+    user: z.string().min(1).default('kafka'),
+    /** Private key file on the worker machine. Mutually exclusive with agent. */
+    privateKeyFile: z.string().optional(),
+    passphrase: secretRefSchema.optional(),
+    /** Use the SSH agent at $SSH_AUTH_SOCK. */
+    agent: z.boolean().default(false),
+    /** known_hosts file used to verify host keys; verification is on unless strictHostKeyChecking is false. */
+    knownHostsFile: z.string().default('~/.ssh/known_hosts'),
+    strictHostKeyChecking: z.boolean().default(true),
+    connectTimeoutMs: z.number().int().positive().default(10000),
+  })
+  .strict();
+
+/** Command templates. Placeholders: {{kafkaHome}} {{installDir}} {{configFile}} {{pidFile}} {{logDir}} {{address}} {{nodeId}} {{name}}. */
+const commandsSchema = z
+  .object({
+    start: z.string().min(1).default('sudo systemctl start kafka'),
+    stop: z.string().min(1).default('sudo systemctl stop kafka'),
+    /** Exit 0 when the Kafka process runs on the host. */
+    status: z.string().min(1).default('systemctl is-active --quiet kafka'),
+    /** Forced stop, used only after a timeout and a human approval. */
+    kill: z.string().min(1).default('sudo systemctl kill --signal=SIGKILL kafka'),
+    /** How to run one of Kafka's CLI tools; {{tool}} is e.g. kafka-metadata-quorum.sh. */
+    tool: z.string().min(1).default('{{kafkaHome}}/bin/{{tool}}'),
+  })
+  .strict();
+
+const kafkaLayoutSchema = z
+  .object({
+    /** Directory holding one install per version, e.g. /opt/kafka/kafka_2.13-3.9.2. */
+    installDir: z.string().min(1).default('/opt/kafka'),
+    /** Symlink to the running version's install. */
+    currentLink: z.string().min(1).default('/opt/kafka/current'),
+    configFile: z.string().min(1).default('/etc/kafka/server.properties'),
+    dataDirs: z.array(z.string().min(1)).min(1).default(['/var/lib/kafka/data']),
+    logDir: z.string().min(1).default('/var/log/kafka'),
+    pidFile: z.string().min(1).default('/var/run/kafka/kafka.pid'),
+    commands: commandsSchema.default({}),
+  })
+  .strict();
+
+const roleSchema = z.enum(['broker', 'controller', 'zookeeper']);
+
+const hostSchema = z
+  .object({
+    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'must be letters, digits, ".", "_" or "-"'),
+    address: addressSchema,
+    nodeId: z.number().int().min(0).optional(),
+    roles: z.array(roleSchema).min(1, 'must name at least one role'),
+    rack: z.string().min(1).optional(),
+    ssh: sshSchema.partial().optional(),
+    kafka: kafkaLayoutSchema.partial().extend({ commands: commandsSchema.partial().optional() }).optional(),
+  })
+  .strict();
+
+export const inventorySchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, ".", "_" or "-"'),
+    mode: z.enum(['kraft', 'zookeeper']),
+    bootstrapServers: z.array(hostPortSchema).min(1, 'must list at least one bootstrap server'),
+    zookeeperConnect: z.string().min(1).optional(),
+    client: clientSchema.default({}),
+    defaults: z
+      .object({ ssh: sshSchema.default({}), kafka: kafkaLayoutSchema.default({}) })
+      .strict()
+      .default({}),
+    hosts: z.array(hostSchema).min(1, 'must list at least one host'),
+  })
+  .strict()
+  .superRefine((inv, ctx) => {
+    const names = new Map<string, number>();
+    const ids = new Map<number, number>();
+    inv.hosts.forEach((h, i) => {
+      const seenName = names.get(h.name);
+      if (seenName !== undefined) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['hosts', i, 'name'], message: `duplicate host name "${h.name}" (also hosts[${seenName}])` });
+      }
+      names.set(h.name, i);
+      const kafkaNode = h.roles.includes('broker') || h.roles.includes('controller');
+      if (kafkaNode && h.nodeId === undefined) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['hosts', i, 'nodeId'], message: 'is required for broker and controller hosts' });
+      }
+      if (h.nodeId !== undefined && kafkaNode) {
+        const seenId = ids.get(h.nodeId);
+        if (seenId !== undefined) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['hosts', i, 'nodeId'], message: `duplicate node id ${h.nodeId} (also hosts[${seenId}])` });
+        }
+        ids.set(h.nodeId, i);
+      }
+    });
+    if (inv.mode === 'kraft' && !inv.hosts.some((h) => h.roles.includes('controller'))) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['hosts'], message: 'a kraft cluster needs at least one host with the controller role' });
+    }
+    if (inv.mode === 'zookeeper' && !inv.zookeeperConnect) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['zookeeperConnect'], message: 'is required in zookeeper mode' });
+    }
+    if (!inv.hosts.some((h) => h.roles.includes('broker'))) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['hosts'], message: 'needs at least one host with the broker role' });
+    }
+    const sshAuth = inv.defaults.ssh;
+    inv.hosts.forEach((h, i) => {
+      const key = h.ssh?.privateKeyFile ?? sshAuth.privateKeyFile;
+      const agent = h.ssh?.agent ?? sshAuth.agent;
+      if (!key && !agent) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['hosts', i, 'ssh'], message: 'needs privateKeyFile or agent: true (here or in defaults.ssh)' });
+      }
+    });
+  });
+
+export type InventoryFile = z.infer<typeof inventorySchema>;
+export type SshSettings = z.infer<typeof sshSchema>;
+export type KafkaLayout = z.infer<typeof kafkaLayoutSchema>;
+export type HostCommands = z.infer<typeof commandsSchema>;
+export type ClientSettings = z.infer<typeof clientSchema>;
+export type HostRole = z.infer<typeof roleSchema>;
+
+/** A host with the inventory defaults merged in: every field present. */
+export interface InventoryHost {
+  name: string;
+  address: string;
+  nodeId: number | null;
+  roles: HostRole[];
+  rack: string | null;
+  ssh: SshSettings;
+  kafka: KafkaLayout;
+}
+
+export interface Inventory {
+  name: string;
+  mode: 'kraft' | 'zookeeper';
+  bootstrapServers: string[];
+  zookeeperConnect: string | null;
+  client: ClientSettings;
+  hosts: InventoryHost[];
+  /** Where it was loaded from, for error messages. */
+  source: string;
+}

@@ -1,0 +1,114 @@
+/**
+ * One module of names shared by workflows, activities, the worker and the CLI: task queue, messages,
+ * search attributes and workflow IDs. Workflow-safe: no Node built-ins, no I/O.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+
+export const TASK_QUEUE = 'kafka-runbooks';
+
+// ---- Search attributes (register them on the server: see src/lab/temporal.ts and the README) ----
+export const SA_CLUSTER = defineSearchAttributeKey('KafkaCluster', SearchAttributeType.KEYWORD);
+export const SA_RUNBOOK = defineSearchAttributeKey('Runbook', SearchAttributeType.KEYWORD);
+export const SA_STATUS = defineSearchAttributeKey('RunbookStatus', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = [SA_CLUSTER, SA_RUNBOOK, SA_STATUS] as const;
+
+// ---- Runbook status, as shown in the UI and the CLI ----
+export const RunbookStatus = {
+  Running: 'Running',
+  Paused: 'Paused',
+  WaitingForApproval: 'WaitingForApproval',
+  Aborting: 'Aborting',
+  Completed: 'Completed',
+  Failed: 'Failed',
+  Aborted: 'Aborted',
+} as const;
+export type RunbookStatus = (typeof RunbookStatus)[keyof typeof RunbookStatus];
+
+// ---- Human controls ----
+/** An approver's answer at a gate. `approver` is who decided; it is recorded in history and the report. */
+export interface GateAnswer {
+  gate: string;
+  approver: string;
+  reason?: string;
+  /** For gates that offer choices (e.g. retry / skip / abort): which one. */
+  choice?: string;
+}
+export interface GateDecision {
+  gate: string;
+  outcome: 'approved' | 'rejected';
+  /** Who decided; "timeout-policy" when nobody answered in time. */
+  approver: string;
+  reason: string | null;
+  choice: string | null;
+  at: string;
+}
+/** Who asked for a pause, resume or abort, and why. */
+export interface ControlRequest {
+  by: string;
+  reason?: string;
+}
+export interface ControlAck {
+  status: RunbookStatus;
+  message: string;
+}
+
+export const approveUpdate = defineUpdate<GateDecision, [GateAnswer]>('approveGate');
+export const rejectUpdate = defineUpdate<GateDecision, [GateAnswer]>('rejectGate');
+export const pauseUpdate = defineUpdate<ControlAck, [ControlRequest]>('pauseRunbook');
+export const resumeUpdate = defineUpdate<ControlAck, [ControlRequest]>('resumeRunbook');
+export const abortUpdate = defineUpdate<ControlAck, [ControlRequest]>('abortRunbook');
+// Signals carry the same requests for the Web UI's "Send a Signal"; invalid ones are recorded and ignored.
+export const approveSignal = defineSignal<[GateAnswer]>('approve');
+export const rejectSignal = defineSignal<[GateAnswer]>('reject');
+export const pauseSignal = defineSignal<[ControlRequest]>('pause');
+export const resumeSignal = defineSignal<[ControlRequest]>('resume');
+export const abortSignal = defineSignal<[ControlRequest]>('abort');
+
+export interface StepRecord {
+  name: string;
+  state: 'running' | 'done' | 'failed' | 'undone' | 'undo-failed';
+  startedAt: string;
+  endedAt: string | null;
+  error: string | null;
+}
+export interface PendingGate {
+  name: string;
+  prompt: string;
+  since: string;
+  /** ISO time when the timeout policy applies, or null to wait forever. */
+  deadline: string | null;
+  onTimeout: 'reject' | 'approve';
+  approvers: string[] | null;
+  choices: string[] | null;
+}
+export interface RunbookProgress {
+  runbook: string;
+  cluster: string;
+  status: RunbookStatus;
+  currentStep: string | null;
+  steps: StepRecord[];
+  pendingGate: PendingGate | null;
+  gates: GateDecision[];
+  paused: boolean;
+  abort: ControlRequest | null;
+  /** The runbook's own one-line progress (e.g. "broker 2 of 3: waiting for ISR"). */
+  detail: string | null;
+  /** Most recent notes, newest last, bounded. */
+  log: { at: string; message: string }[];
+}
+export const progressQuery = defineQuery<RunbookProgress>('progress');
+
+// ---- The per-cluster lock: one disruptive runbook per cluster at a time ----
+export interface LockHolder {
+  workflowId: string;
+  runbook: string;
+  since: string;
+}
+export const acquireLockUpdate = defineUpdate<LockHolder, [LockHolder]>('acquire');
+export const releaseLockUpdate = defineUpdate<boolean, [{ workflowId: string }]>('release');
+export const lockHolderQuery = defineQuery<LockHolder | null>('holder');
+
+// ---- Workflow IDs ----
+export const clusterLockWorkflowId = (cluster: string): string => `cluster-lock/${cluster}`;
+export const runbookWorkflowId = (runbook: string, cluster: string, stamp: string): string => `${runbook}/${cluster}/${stamp}`;

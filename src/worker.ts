@@ -1,0 +1,75 @@
+import { Runtime, Worker, makeTelemetryFilterString } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { existsSync } from 'node:fs';
+import { delimiter, resolve } from 'node:path';
+import pino from 'pino';
+import { createActivities, createClusterRegistry, createHostShell } from '../activities';
+import { InventoryError, loadInventories } from './inventory/load';
+import { TASK_QUEUE } from './names';
+import { connectWorkerConnection } from './temporal-connection';
+
+const logger = pino({ name: 'kafka-runbooks-worker' });
+
+export interface WorkerSettings {
+  inventoryPaths: string[];
+  taskQueue: string;
+  /** Prometheus scrape address for SDK metrics, e.g. 127.0.0.1:9464; off when absent. */
+  metricsAddress: string | null;
+}
+
+/** Worker settings from the environment. The lab's inventory directory is the default. */
+export function workerSettings(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): WorkerSettings {
+  const raw = env.KAFKA_RUNBOOKS_INVENTORY ?? resolve(cwd, '.lab/inventory');
+  return {
+    inventoryPaths: raw.split(delimiter).filter((p) => p.length > 0),
+    taskQueue: env.KAFKA_RUNBOOKS_TASK_QUEUE ?? TASK_QUEUE,
+    metricsAddress: env.KAFKA_RUNBOOKS_METRICS_ADDRESS ?? null,
+  };
+}
+
+/**
+ * Starts the worker: validates every inventory first (an invalid one stops the worker with the file, field
+ * and reason), then registers all workflows and activities on one task queue. Resolves when it shuts down.
+ */
+export async function runWorker(settings: WorkerSettings, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const missing = settings.inventoryPaths.filter((p) => !existsSync(p));
+  if (missing.length > 0) {
+    throw new InventoryError(missing.join(', '), [
+      'no inventory found: set KAFKA_RUNBOOKS_INVENTORY to inventory files or directories, or run `npm run lab -- up` first',
+    ]);
+  }
+  const inventories = loadInventories(settings.inventoryPaths);
+  if (inventories.size === 0) throw new InventoryError(settings.inventoryPaths.join(', '), ['no *.yaml inventory files found']);
+
+  if (settings.metricsAddress) {
+    Runtime.install({
+      logger: undefined,
+      telemetryOptions: { metrics: { prometheus: { bindAddress: settings.metricsAddress } }, logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+    });
+  }
+  const { connection, namespace } = await connectWorkerConnection(env);
+  const client = new Client({ connection, namespace });
+  const shell = createHostShell();
+  const worker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: settings.taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities: createActivities({ clusters: createClusterRegistry(inventories), shell, client, taskQueue: settings.taskQueue }),
+  });
+  logger.info({ clusters: [...inventories.keys()], taskQueue: settings.taskQueue, namespace }, 'worker started');
+  try {
+    await worker.run();
+  } finally {
+    await shell.close();
+    await connection.close();
+  }
+}
+
+if (require.main === module) {
+  runWorker(workerSettings()).catch((err: unknown) => {
+    if (err instanceof InventoryError) logger.fatal(err.message);
+    else logger.fatal({ err }, 'worker failed');
+    process.exit(1);
+  });
+}

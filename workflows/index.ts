@@ -1,0 +1,3 @@
+// The single bundle entry for the worker: every workflow type it serves.
+export { clusterHealth } from './cluster-health';
+export { clusterLock } from './cluster-lock';
