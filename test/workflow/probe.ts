@@ -1,0 +1,57 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import { type GatePolicy, RunbookControls } from '../../workflows/controls';
+import { LOCK_OPTIONS } from '../../workflows/activity-options';
+
+/** Fake side effects for the probe: each step "changes" something and registers its undo. */
+export interface ProbeActivities {
+  change(step: string): Promise<void>;
+  revert(step: string): Promise<void>;
+  wait(step: string): Promise<void>;
+}
+
+export interface ProbeInput {
+  cluster: string;
+  steps: string[];
+  /** Ask for approval before this step. */
+  gateBefore?: string;
+  gatePolicy?: GatePolicy;
+  approvers?: string[];
+  /** Take the cluster lock like a disruptive runbook. */
+  disruptive?: boolean;
+  /** A step that is a pure wait (interruptible by abort). */
+  waitStep?: string;
+}
+
+const fx = proxyActivities<ProbeActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
+const lock = proxyActivities<Pick<Activities, 'acquireClusterLock' | 'releaseClusterLock'>>(LOCK_OPTIONS);
+
+/** A minimal runbook built on the shared controls, so the controls are tested the way runbooks use them. */
+export async function controlsProbe(input: ProbeInput): Promise<string[]> {
+  const { workflowId } = workflowInfo();
+  const controls = new RunbookControls({
+    runbook: 'controlsProbe',
+    cluster: input.cluster,
+    approvers: input.approvers ?? null,
+    lock: input.disruptive
+      ? {
+          acquire: () => lock.acquireClusterLock({ cluster: input.cluster, workflowId, runbook: 'controlsProbe' }),
+          release: () => lock.releaseClusterLock({ cluster: input.cluster, workflowId }),
+        }
+      : undefined,
+  });
+  return controls.run(async () => {
+    const done: string[] = [];
+    for (const step of input.steps) {
+      if (step === input.gateBefore) await controls.requireApproval(`before-${step}`, `about to change ${step}`, input.gatePolicy ?? {});
+      if (step === input.waitStep) {
+        await controls.step(`wait ${step}`, () => fx.wait(step), { interruptible: true });
+      } else {
+        await controls.step(`change ${step}`, () => fx.change(step));
+        controls.onUndo(`revert ${step}`, () => fx.revert(step));
+      }
+      done.push(step);
+    }
+    return done;
+  });
+}
