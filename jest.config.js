@@ -1,6 +1,6 @@
 // Three tiers, run separately: pure logic, workflows on a real Temporal dev server with fake activities,
 // and end to end on the lab (real brokers over SSH).
-const tsJest = ['ts-jest', { diagnostics: false, isolatedModules: true }];
+const tsJest = ['ts-jest', { diagnostics: false }];
 const base = { testEnvironment: 'node', transform: { '^.+\\.ts$': tsJest }, moduleFileExtensions: ['ts', 'js', 'json'] };
 module.exports = {
   projects: [

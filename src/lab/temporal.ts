@@ -5,9 +5,10 @@ import { SearchAttributeType } from '@temporalio/common';
 import { labLog } from './log';
 import { labRoot, repoRoot } from './paths';
 import { isAlive, portAnswers, processesMentioning, terminate, waitFor } from './process';
-import { temporalSearchAttributes } from './search-attributes';
+import { SEARCH_ATTRIBUTES } from '../names';
 
-export { temporalSearchAttributes } from './search-attributes';
+/** The project's search attributes, registered on the dev server (one list, in src/names.ts). */
+export const temporalSearchAttributes = [...SEARCH_ATTRIBUTES];
 
 /** The Temporal dev server the lab runs for the worker, the CLI and the demo (not for workflow tests). */
 
