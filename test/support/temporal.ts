@@ -1,5 +1,6 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { type Client } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { SEARCH_ATTRIBUTES } from '../../src/names';
@@ -47,5 +48,43 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
     }
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A dev server plus a worker on it running the test bundle with the given activities. */
+export interface WorkflowTestBed {
+  env: TestWorkflowEnvironment;
+  client: Client;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a dev server and a worker for one workflow test file; call `stop` in afterAll.
+ * The SDK's own logs are kept to warnings, so test output shows test results.
+ */
+export async function startWorkflowTestBed(taskQueue: string, activities: object): Promise<WorkflowTestBed> {
+  quietRuntime();
+  const env = await startDevServer();
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await testWorkflowBundle(), activities });
+  const running = worker.run();
+  return {
+    env,
+    client: env.client,
+    async stop() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+    },
+  };
+}
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by an earlier test file in this process.
   }
 }

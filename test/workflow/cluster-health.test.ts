@@ -1,20 +1,16 @@
 import { type Client, WorkflowFailedError } from '@temporalio/client';
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { progressQuery, SA_STATUS } from '../../src/names';
 import { type ClusterMetadata, type HostObservation, type QuorumState } from '../../src/model/cluster';
 import { type ClusterHealthResult } from '../../workflows/cluster-health';
-import { startDevServer, testWorkflowBundle } from '../support/temporal';
+import { startWorkflowTestBed, type WorkflowTestBed } from '../support/temporal';
 import { hostObservation, quorum, threeBrokerCluster, threeBrokerInventory } from '../unit/health/builder';
 
 type ReadActivities = Pick<Activities, 'describeInventory' | 'readClusterMetadata' | 'readQuorumState' | 'inspectHosts'>;
 
 const TASK_QUEUE = 'health-test';
-let env: TestWorkflowEnvironment;
+let bed: WorkflowTestBed;
 let client: Client;
-let worker: Worker;
-let running: Promise<void>;
 
 /** What the fakes answer; each test sets what it needs. */
 let world: { mode: 'kraft' | 'zookeeper'; metadata: ClusterMetadata | Error; quorum: QuorumState | null; hosts: HostObservation[] };
@@ -46,16 +42,12 @@ const fakes: ReadActivities = {
 };
 
 beforeAll(async () => {
-  env = await startDevServer();
-  client = env.client;
-  worker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await testWorkflowBundle(), activities: fakes });
-  running = worker.run();
+  bed = await startWorkflowTestBed(TASK_QUEUE, fakes);
+  client = bed.client;
 }, 120_000);
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await bed?.stop();
 });
 
 beforeEach(() => {

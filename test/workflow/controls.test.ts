@@ -1,15 +1,11 @@
 import { type Client, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { createLockActivities } from '../../activities/lock';
 import { abortUpdate, approveSignal, approveUpdate, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type RunbookProgress, SA_STATUS } from '../../src/names';
-import { eventually, startDevServer, testWorkflowBundle } from '../support/temporal';
+import { eventually, startWorkflowTestBed, type WorkflowTestBed } from '../support/temporal';
 import { type ProbeInput } from './probe';
 
 const TASK_QUEUE = 'controls-test';
-let env: TestWorkflowEnvironment;
-let worker: Worker;
-let running: Promise<void>;
+let bed: WorkflowTestBed;
 let client: Client;
 
 /** What the fake activities did, in order. */
@@ -23,14 +19,12 @@ function release(step: string) {
 }
 
 beforeAll(async () => {
-  env = await startDevServer();
-  client = env.client;
-  worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue: TASK_QUEUE,
-    workflowBundle: await testWorkflowBundle(),
-    activities: {
-      ...createLockActivities({ client, taskQueue: TASK_QUEUE }),
+  // The lock activities are real; they reach the test server through the bed's client once it exists.
+  type Lock = ReturnType<typeof createLockActivities>;
+  const lock = () => createLockActivities({ client: bed.client, taskQueue: TASK_QUEUE });
+  bed = await startWorkflowTestBed(TASK_QUEUE, {
+      acquireClusterLock: (req: Parameters<Lock['acquireClusterLock']>[0]) => lock().acquireClusterLock(req),
+      releaseClusterLock: (req: Parameters<Lock['releaseClusterLock']>[0]) => lock().releaseClusterLock(req),
       async change(step: string) {
         calls.push(`change ${step}`);
         const hold = new Promise<void>((r) => (blockers.has(step) ? blockers.set(step, r) : r()));
@@ -48,15 +42,12 @@ beforeAll(async () => {
           await Context.current().sleep(200);
         }
       },
-    },
   });
-  running = worker.run();
+  client = bed.client;
 }, 120_000);
 
 afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.teardown();
+  await bed?.stop();
 });
 
 beforeEach(() => {
