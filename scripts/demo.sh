@@ -20,6 +20,10 @@ trap cleanup EXIT INT TERM
 
 lab down --name lab >/dev/null 2>&1 || true
 lab up --name lab --mode kraft --brokers 3 --temporal
+# A topic to look at, created the way operators do: Kafka's own tool, over SSH on a broker host.
+lab exec --name lab kafka-1 "$PWD/.lab/lab/hosts/kafka-1/opt/kafka/current/bin/kafka-topics.sh" \
+  --bootstrap-server 127.0.1.1:9092 --create --if-not-exists --topic demo-orders \
+  --partitions 6 --replication-factor 3 --config min.insync.replicas=2
 
 export TEMPORAL_ADDRESS=127.0.0.1:7233 KAFKA_RUNBOOKS_INVENTORY="$PWD/.lab/inventory/lab.yaml"
 node --require tsx/cjs src/worker.ts >.lab/worker.log 2>&1 &

@@ -45,7 +45,7 @@ export function renderHealthMarkdown(report: HealthReport, clusterName: string):
       .map((v) => `${v.nodeId}${v.leader ? ' (leader)' : v.caughtUp ? '' : ` lagging ${v.lagMs === null ? 'never caught up' : `${v.lagMs} ms`}, ${v.lagOffsets} offsets`}`)
       .join(', ');
     lines.push(
-      `**Quorum** (KRaft): leader ${q.leaderId < 0 ? '**none**' : q.leaderId}, epoch ${q.leaderEpoch}; ` +
+      `**Quorum** (KRaft): leader ${q.leaderId < 0 ? '**none**' : q.leaderId}${q.leaderEpoch >= 0 ? `, epoch ${q.leaderEpoch}` : ''}; ` +
         `${q.caughtUpVoters}/${q.voters.length} voters caught up (majority ${q.majority}): ${voters}.`,
     );
   } else if (controller.mode === 'kraft') {

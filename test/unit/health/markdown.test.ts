@@ -64,4 +64,11 @@ describe('renderHealthMarkdown', () => {
     expect(md).toContain('`HOST_UNREACHABLE`: Host kafka-1.lab (node 1) is unreachable: bad \\| line next.');
     expect(md).toContain('| 1 | kafka-1.lab | yes | ? | 3.9.2 | 3 | 9 |');
   });
+
+  it('leaves out the leader epoch when the tool output did not give one', () => {
+    const built = threeBrokerCluster().build();
+    const metadata = { ...built, quorum: built.quorum && { ...built.quorum, leaderEpoch: -1 } };
+    const md = renderHealthMarkdown(evaluateHealth({ metadata, ...threeBrokerInventory(), checkedAt: 'now' }), 'c');
+    expect(md).toContain('**Quorum** (KRaft): leader 3001; 3/3 voters caught up');
+  });
 });
