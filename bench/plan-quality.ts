@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { type PartitionPlacement, type ReassignmentGoal, planReassignment } from '../src/reassignment';
+import { type ReassignmentGoal, planReassignment } from '../src/reassignment';
 import { generateCluster } from '../test/unit/reassignment/generate';
 
 const ROOT = resolve(__dirname, '..');
@@ -45,7 +45,7 @@ function spread(after: Assignment[], brokerIds: number[], leadersOnly: boolean):
 }
 
 /** The target with leader changes applied: what the cluster looks like after our plan and an election. */
-function finalAssignment(target: PartitionPlacement[]): Assignment[] {
+function finalAssignment(target: Assignment[]): Assignment[] {
   return target.map((p) => ({ topic: p.topic, partition: p.partition, replicas: p.replicas }));
 }
 

@@ -4,7 +4,7 @@ import { unsafeToProceed } from '../src/errors';
 import { evaluateHealth, type HealthReport, renderHealthMarkdown } from '../src/health';
 import { type ClusterMetadata, type QuorumState } from '../src/model/cluster';
 import { type ClusterHealthInput, clusterHealthInput } from '../src/runbooks/cluster-health';
-import { parseRunbookInput } from '../src/runbooks/input';
+import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
 import { READ_OPTIONS } from './activity-options';
 import { describe, RunbookControls } from './controls';
 
@@ -22,9 +22,9 @@ export interface ClusterHealthResult {
  * an unknown cluster, or, when `failWhenUnhealthy` is set, after reporting a cluster that is not healthy.
  */
 export async function clusterHealth(rawInput: ClusterHealthInput): Promise<ClusterHealthResult> {
-  const input = parseRunbookInput('clusterHealth', clusterHealthInput, rawInput);
-  const controls = new RunbookControls({ runbook: 'clusterHealth', cluster: input.cluster });
+  const controls = new RunbookControls({ runbook: 'clusterHealth', cluster: clusterNamedIn(rawInput) });
   return controls.run(async () => {
+    const input = await controls.step('validate the input', async () => parseRunbookInput('clusterHealth', clusterHealthInput, rawInput));
     const inventory = await controls.step('read the inventory', () => cluster.describeInventory(input.cluster));
     const metadata = await controls.step('read cluster metadata over the Kafka protocol', () => readMetadataOrNull(input.cluster, inventory.mode));
     const quorum = inventory.mode === 'kraft' ? await controls.step('read the KRaft quorum', () => readQuorumOrNull(input.cluster)) : null;

@@ -161,10 +161,23 @@ async function status(workflowId: string, opts: { json?: boolean }) {
     throw err;
   });
   const p = await handle.query(progressQuery).catch(() => null);
-  if (opts.json) return console.log(JSON.stringify({ workflowId, temporalStatus: desc.status.name, progress: p }, null, 2));
-  console.log(`workflow ${workflowId}: ${desc.status.name}  ${workflowUrl(workflowId)}`);
-  if (p) printProgress(p);
-  else console.log('  (no progress: no worker is answering queries for this run)');
+  const state = desc.status.name;
+  // A run that ended other than completed says why, and the command fails like the run did.
+  const failure =
+    state === 'RUNNING' || state === 'COMPLETED'
+      ? null
+      : await handle.result().then(
+          () => null,
+          (err: { cause?: Error; message: string }) => err.cause?.message ?? err.message,
+        );
+  if (opts.json) console.log(JSON.stringify({ workflowId, temporalStatus: state, failure, progress: p }, null, 2));
+  else {
+    console.log(`workflow ${workflowId}: ${state}  ${workflowUrl(workflowId)}`);
+    if (failure) console.log(`  failure: ${failure}`);
+    if (p) printProgress(p);
+    else console.log(state === 'RUNNING' ? '  (no progress yet: is a worker polling the task queue?)' : '  (no progress recorded)');
+  }
+  if (state !== 'RUNNING' && state !== 'COMPLETED') throw new CliError(`run ${workflowId} ended ${state}`);
 }
 
 async function sendUpdate(workflowId: string, send: (c: Client) => Promise<unknown>) {

@@ -26,14 +26,15 @@ export function renderHealthMarkdown(report: HealthReport, clusterName: string):
       `. Partitions: ${p.total} total, ${p.offline.count} offline, ${p.underReplicated.count} under-replicated, ` +
       `${p.underMinIsr.count} under min ISR; ${report.reassignments.count} reassignments in flight.`,
     '',
-    '| Broker | Host | Registered | Running | Version | Leaders | Replicas |',
-    '|---:|---|---|---|---|---:|---:|',
+    '**Brokers**',
+    '',
   );
+  // A list, not a table: the Web UI renders tables without cell padding, which runs the columns together.
   for (const b of report.brokers) {
     const offline = b.offlineReplicaCount > 0 ? ` (${b.offlineReplicaCount} offline)` : '';
     lines.push(
-      `| ${b.nodeId} | ${cell(b.host)} | ${yesNo(b.registered)} | ${yesNo(b.processRunning)} | ${cell(b.version ?? '?')} ` +
-        `| ${b.leaderCount} | ${b.replicaCount}${offline} |`,
+      `- broker ${b.nodeId} on ${cell(b.host)}: registered ${yesNo(b.registered)}, running ${yesNo(b.processRunning)}, ` +
+        `version ${cell(b.version ?? '?')}, ${b.leaderCount} leaders, ${b.replicaCount} replicas${offline}`,
     );
   }
 

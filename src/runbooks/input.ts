@@ -24,3 +24,13 @@ export function parseRunbookInput<S extends z.ZodTypeAny>(runbook: string, schem
   const problems = r.error.issues.map(issueText);
   throw invalidInput(`invalid input for ${runbook}: ${problems.join('; ')}`, { problems });
 }
+
+/**
+ * The cluster an input names, before validation, for the run's search attributes and UI details.
+ * The Web UI copies the previous run's search attributes into a new start, so a run sets its own at once,
+ * even when its input turns out to be invalid.
+ */
+export function clusterNamedIn(raw: unknown): string {
+  const c = raw && typeof raw === 'object' ? (raw as { cluster?: unknown }).cluster : undefined;
+  return typeof c === 'string' && c.length > 0 ? c : '(invalid input)';
+}

@@ -1,6 +1,6 @@
 import { type Client, WorkflowFailedError } from '@temporalio/client';
 import type { Activities } from '../../activities';
-import { progressQuery, SA_STATUS } from '../../src/names';
+import { progressQuery, SA_CLUSTER, SA_RUNBOOK, SA_STATUS } from '../../src/names';
 import { type ClusterMetadata, type HostObservation, type QuorumState } from '../../src/model/cluster';
 import { type ClusterHealthResult } from '../../workflows/cluster-health';
 import { startWorkflowTestBed, type WorkflowTestBed } from '../support/temporal';
@@ -79,6 +79,7 @@ test('a healthy KRaft cluster: report, markdown, steps in order, status in searc
   expect(calls).toEqual(['describeInventory', 'readClusterMetadata', 'readQuorumState', 'inspectHosts']);
   const p = await h.query(progressQuery);
   expect(p.steps.map((s) => [s.name, s.state])).toEqual([
+    ['validate the input', 'done'],
     ['read the inventory', 'done'],
     ['read cluster metadata over the Kafka protocol', 'done'],
     ['read the KRaft quorum', 'done'],
@@ -137,9 +138,30 @@ test('bad input is refused naming the field, before any activity runs', async ()
   const f1 = await failure((await run({ cluster: '' })).result());
   expect(f1.type).toBe('InvalidInput');
   expect(f1.message).toBe('invalid input for clusterHealth: cluster: must name a cluster from the inventory');
-  const f2 = await failure((await run({ cluster: 'c1', diskWarnPercent: 99, diskCriticalPercent: 90, colour: 'red' })).result());
+  const h2 = await run({ cluster: 'c1', diskWarnPercent: 99, diskCriticalPercent: 90, colour: 'red' });
+  const f2 = await failure(h2.result());
   expect(f2.message).toContain('unknown field(s) "colour"');
   expect(calls).toEqual([]);
+  // The run's own search attributes say what happened, whatever the starter copied in.
+  const sa = (await h2.describe()).typedSearchAttributes;
+  expect([sa.get(SA_CLUSTER), sa.get(SA_RUNBOOK), sa.get(SA_STATUS)]).toEqual(['c1', 'clusterHealth', 'Failed']);
+  expect((await h2.query(progressQuery)).steps).toEqual([expect.objectContaining({ name: 'validate the input', state: 'failed' })]);
+});
+
+test('search attributes copied in by the starter are overwritten at once', async () => {
+  const h = await client.workflow.start('clusterHealth', {
+    taskQueue: TASK_QUEUE,
+    workflowId: `health-copied-${Date.now()}`,
+    args: ['c1'],
+    // What the Web UI does when it pre-fills a start from the previous run.
+    typedSearchAttributes: [
+      { key: SA_CLUSTER, value: 'other' },
+      { key: SA_STATUS, value: 'Completed' },
+    ],
+  });
+  await failure(h.result());
+  const sa = (await h.describe()).typedSearchAttributes;
+  expect([sa.get(SA_CLUSTER), sa.get(SA_STATUS)]).toEqual(['(invalid input)', 'Failed']);
 });
 
 test('an unknown cluster fails at once with the reason', async () => {

@@ -21,12 +21,12 @@ describe('renderHealthMarkdown', () => {
     );
     expect(md).toContain(
       [
-        '| Broker | Host | Registered | Running | Version | Leaders | Replicas |',
-        '|---:|---|---|---|---|---:|---:|',
+        '**Brokers**',
+        '',
         // Broker 3's three partitions moved to the next replica in their ISR, broker 1.
-        '| 1 | kafka-1.lab | yes | yes | 3.9.2 | 6 | 9 |',
-        '| 2 | kafka-2.lab | yes | yes | 3.9.2 | 3 | 9 |',
-        '| 3 | kafka-3.lab | **no** | **no** | 3.9.2 | 0 | 9 (9 offline) |',
+        '- broker 1 on kafka-1.lab: registered yes, running yes, version 3.9.2, 6 leaders, 9 replicas',
+        '- broker 2 on kafka-2.lab: registered yes, running yes, version 3.9.2, 3 leaders, 9 replicas',
+        '- broker 3 on kafka-3.lab: registered **no**, running **no**, version 3.9.2, 0 leaders, 9 replicas (9 offline)',
       ].join('\n'),
     );
     expect(md).toContain(
@@ -62,7 +62,7 @@ describe('renderHealthMarkdown', () => {
     const md = renderHealthMarkdown(report, 'a|b');
     expect(md.split('\n')[0]).toBe('### a\\|b: CRITICAL');
     expect(md).toContain('`HOST_UNREACHABLE`: Host kafka-1.lab (node 1) is unreachable: bad \\| line next.');
-    expect(md).toContain('| 1 | kafka-1.lab | yes | ? | 3.9.2 | 3 | 9 |');
+    expect(md).toContain('- broker 1 on kafka-1.lab: registered yes, running ?, version 3.9.2, 3 leaders, 9 replicas');
   });
 
   it('leaves out the leader epoch when the tool output did not give one', () => {
