@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
-import { type InventoryHost } from '../src/inventory/schema';
+import { type Inventory, type InventoryHost } from '../src/inventory/schema';
 import { type ClusterMetadata, type ExpectedNode, type HostObservation, type QuorumState, type TopicState } from '../src/model/cluster';
 import { parseQuorumReplication, versionFromInstallPath } from '../src/kafka-tools/parse';
 import { type ClusterRegistry, expectedNodes, kafkaClient } from './clusters';
@@ -28,69 +28,7 @@ export function createClusterReadActivities({ clusters, shell }: ClusterReadDeps
 
     /** Brokers, topics with ISR and effective min ISR, and reassignments in flight, over the Kafka protocol. */
     async readClusterMetadata(cluster: string): Promise<ClusterMetadata> {
-      const inv = clusters.get(cluster);
-      const admin = kafkaClient(inv).admin();
-      await admin.connect();
-      try {
-        const described = await admin.describeCluster();
-        const names = await admin.listTopics();
-        const meta = names.length > 0 ? await admin.fetchTopicMetadata({ topics: names }) : { topics: [] };
-        const minIsr = new Map<string, number>();
-        const rack = new Map<number, string | null>();
-        const resources = [
-          ...names.map((name) => ({ type: 2 /* TOPIC */, name, configNames: ['min.insync.replicas'] })),
-          ...described.brokers.map((b) => ({ type: 4 /* BROKER */, name: String(b.nodeId), configNames: ['broker.rack'] })),
-        ];
-        if (resources.length > 0) {
-          const configs = await admin.describeConfigs({ includeSynonyms: false, resources });
-          for (const r of configs.resources) {
-            for (const e of r.configEntries) {
-              if (r.resourceType === 2 && e.configName === 'min.insync.replicas') minIsr.set(r.resourceName, Number(e.configValue));
-              if (r.resourceType === 4 && e.configName === 'broker.rack') rack.set(Number(r.resourceName), e.configValue || null);
-            }
-          }
-        }
-        const reassigning = await admin.listPartitionReassignments({});
-        const topics: TopicState[] = meta.topics
-          .map((t) => ({
-            name: t.name,
-            internal: t.name.startsWith('__'),
-            minInsyncReplicas: minIsr.get(t.name) ?? 1,
-            partitions: t.partitions
-              .map((p) => ({
-                topic: t.name,
-                partition: p.partitionId,
-                leader: p.leader,
-                replicas: p.replicas,
-                isr: p.isr,
-                offlineReplicas: p.offlineReplicas ?? [],
-              }))
-              .sort((a, b) => a.partition - b.partition),
-          }))
-          .sort((a, b) => a.name.localeCompare(b.name));
-        return {
-          clusterId: described.clusterId ?? null,
-          mode: inv.mode,
-          // kafkajs reports a random broker as controller in KRaft: only trust it in ZooKeeper mode.
-          controllerId: inv.mode === 'zookeeper' ? described.controller : null,
-          brokers: described.brokers
-            .map((b) => ({ id: b.nodeId, host: b.host, port: b.port, rack: rack.get(b.nodeId) ?? null }))
-            .sort((a, b) => a.id - b.id),
-          topics,
-          reassignments: reassigning.topics.flatMap((t) =>
-            t.partitions.map((p) => ({
-              topic: t.topic,
-              partition: p.partitionIndex,
-              replicas: p.replicas,
-              addingReplicas: p.addingReplicas ?? [],
-              removingReplicas: p.removingReplicas ?? [],
-            })),
-          ),
-          quorum: null,
-        };
-      } finally {
-        await admin.disconnect();
-      }
+      return readMetadata(clusters.get(cluster));
     },
 
     /** KRaft quorum state via kafka-metadata-quorum.sh on the first host that answers (kafkajs lacks DescribeQuorum). */
@@ -178,5 +116,72 @@ async function inspectHost(shell: HostShell, host: InventoryHost): Promise<HostO
     };
   } catch (err) {
     return { ...base, error: (err as Error).message };
+  }
+}
+
+/** One read of the cluster's metadata over the Kafka protocol (kafkajs), as the runbooks' model. */
+export async function readMetadata(inv: Inventory): Promise<ClusterMetadata> {
+  const admin = kafkaClient(inv).admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeCluster();
+    const names = await admin.listTopics();
+    const meta = names.length > 0 ? await admin.fetchTopicMetadata({ topics: names }) : { topics: [] };
+    const minIsr = new Map<string, number>();
+    const rack = new Map<number, string | null>();
+    const resources = [
+      ...names.map((name) => ({ type: 2 /* TOPIC */, name, configNames: ['min.insync.replicas'] })),
+      ...described.brokers.map((b) => ({ type: 4 /* BROKER */, name: String(b.nodeId), configNames: ['broker.rack'] })),
+    ];
+    if (resources.length > 0) {
+      const configs = await admin.describeConfigs({ includeSynonyms: false, resources });
+      for (const r of configs.resources) {
+        for (const e of r.configEntries) {
+          if (r.resourceType === 2 && e.configName === 'min.insync.replicas') minIsr.set(r.resourceName, Number(e.configValue));
+          if (r.resourceType === 4 && e.configName === 'broker.rack') rack.set(Number(r.resourceName), e.configValue || null);
+        }
+      }
+    }
+    const reassigning = await admin.listPartitionReassignments({});
+    const topics: TopicState[] = meta.topics
+      .map((t) => ({
+        name: t.name,
+        internal: t.name.startsWith('__'),
+        minInsyncReplicas: minIsr.get(t.name) ?? 1,
+        partitions: t.partitions
+          .map((p) => ({
+            topic: t.name,
+            partition: p.partitionId,
+            leader: p.leader,
+            replicas: p.replicas,
+            isr: p.isr,
+            offlineReplicas: p.offlineReplicas ?? [],
+          }))
+          .sort((a, b) => a.partition - b.partition),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    return {
+      clusterId: described.clusterId ?? null,
+      mode: inv.mode,
+      // kafkajs reports a random broker as controller in KRaft: only trust it in ZooKeeper mode.
+      controllerId: inv.mode === 'zookeeper' ? described.controller : null,
+      brokers: described.brokers
+        .map((b) => ({ id: b.nodeId, host: b.host, port: b.port, rack: rack.get(b.nodeId) ?? null }))
+        .sort((a, b) => a.id - b.id),
+      topics,
+      // kafkajs 2.2.4's types say {topic, partitionIndex}; at runtime it returns {name, partition}.
+      reassignments: reassigning.topics.flatMap((t) =>
+        t.partitions.map((p) => ({
+          topic: t.topic ?? (t as unknown as { name: string }).name,
+          partition: p.partitionIndex ?? (p as unknown as { partition: number }).partition,
+          replicas: p.replicas,
+          addingReplicas: p.addingReplicas ?? [],
+          removingReplicas: p.removingReplicas ?? [],
+        })),
+      ),
+      quorum: null,
+    };
+  } finally {
+    await admin.disconnect();
   }
 }

@@ -2,6 +2,8 @@ import { type Client } from '@temporalio/client';
 import { type ClusterRegistry } from './clusters';
 import { createClusterReadActivities } from './cluster-reads';
 import { createLockActivities } from './lock';
+import { createReassignmentActivities } from './reassignment';
+import { createReassignmentPlanActivities } from './reassignment-plan';
 import { type HostShell } from './ssh';
 
 export interface ActivityDeps {
@@ -16,6 +18,8 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createClusterReadActivities(deps),
     ...createLockActivities(deps),
+    ...createReassignmentActivities(deps),
+    ...createReassignmentPlanActivities(deps),
   };
 }
 

@@ -1,3 +1,4 @@
 // The single bundle entry for the worker: every workflow type it serves.
 export { clusterHealth } from './cluster-health';
 export { clusterLock } from './cluster-lock';
+export { reassignPartitions } from './reassign-partitions';

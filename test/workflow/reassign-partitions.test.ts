@@ -1,0 +1,286 @@
+import { type Client, WorkflowFailedError } from '@temporalio/client';
+import { Context } from '@temporalio/activity';
+import { Worker } from '@temporalio/worker';
+import type { Activities } from '../../activities';
+import { planFromMetadata } from '../../activities/reassignment-plan';
+import { abortUpdate, approveUpdate, progressQuery } from '../../src/names';
+import { type ClusterMetadata } from '../../src/model/cluster';
+import { brokersCounted, type EntityThrottleConfigs, type MoveStep, verifyAssignment } from '../../src/reassignment-exec';
+import { type ReplicaMove } from '../../src/reassignment/types';
+import { reassignmentPlanQuery, type ReassignPartitionsResult } from '../../workflows/reassign-partitions';
+import { eventually, startWorkflowTestBed, testWorkflowBundle, type WorkflowTestBed } from '../support/temporal';
+import { ClusterBuilder } from '../unit/health/builder';
+
+type Fakes = Pick<
+  Activities,
+  | 'planReassignmentFor'
+  | 'verifyAssignmentFor'
+  | 'readThrottleConfigs'
+  | 'applyThrottles'
+  | 'removeThrottles'
+  | 'submitReassignment'
+  | 'waitForReassignment'
+  | 'cancelReassignment'
+  | 'electPreferredLeaders'
+  | 'listThrottledEntities'
+  | 'acquireClusterLock'
+  | 'releaseClusterLock'
+>;
+
+const TASK_QUEUE = 'reassign-test';
+
+/** A simulated cluster: metadata the planner reads, moves applied when their wait ends, throttle configs by entity. */
+class FakeCluster {
+  metadata: ClusterMetadata;
+  throttles = new Map<string, EntityThrottleConfigs>();
+  log: string[] = [];
+  submitted: ReplicaMove[][] = [];
+  /** When set, waits block until released (or cancelled). */
+  hold: { release: () => void; promise: Promise<void> } | null = null;
+  failSubmitOnBatch: number | null = null;
+
+  constructor() {
+    this.metadata = ClusterBuilder.kraft()
+      .brokers(1, 2, 3, 4)
+      .topic('orders', { minIsr: 2 }, (t) => t.partitionsRoundRobin(8, 3, [1, 2, 3]))
+      .build();
+    // An operator's own throttle on the topic, which the run must keep and restore.
+    this.throttles.set('topics:orders', { entityType: 'topics', entityName: 'orders', configs: [{ name: 'leader.replication.throttled.replicas', value: '0:1' }] });
+  }
+
+  holdWaits() {
+    let release = () => undefined as void;
+    const promise = new Promise<void>((r) => (release = r));
+    this.hold = { release, promise };
+  }
+
+  apply(moves: ReplicaMove[]) {
+    for (const m of moves) {
+      const p = this.metadata.topics.find((t) => t.name === m.topic)?.partitions.find((x) => x.partition === m.partition);
+      if (p) {
+        p.replicas = [...m.to];
+        p.isr = [...m.to];
+        if (!m.to.includes(p.leader)) p.leader = m.to[0] ?? -1;
+      }
+    }
+  }
+
+  activities(): Fakes {
+    return {
+      planReassignmentFor: async (_c, goal) => planFromMetadata(structuredClone(this.metadata), goal),
+      verifyAssignmentFor: async (_c, target) =>
+        verifyAssignment(
+          target,
+          this.metadata.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, replicas: p.replicas, leader: p.leader }))),
+        ),
+      readThrottleConfigs: async (_c, topics, brokers) => [
+        ...topics.map((t) => structuredClone(this.throttles.get(`topics:${t}`)) ?? { entityType: 'topics' as const, entityName: t, configs: [] }),
+        ...brokers.map((b) => structuredClone(this.throttles.get(`brokers:${b}`)) ?? { entityType: 'brokers' as const, entityName: String(b), configs: [] }),
+      ],
+      applyThrottles: async (_c, throttle) => {
+        this.log.push(`throttle ${throttle.topics.join(',')} on ${throttle.brokers.join(',')}`);
+        for (const a of throttle.alterations) {
+          const k = `${a.entityType}:${a.entityName}`;
+          const configs = new Map((this.throttles.get(k)?.configs ?? []).map((c) => [c.name, c.value]));
+          for (const s of a.set) configs.set(s.name, s.value);
+          this.throttles.set(k, { entityType: a.entityType, entityName: a.entityName, configs: [...configs].map(([name, value]) => ({ name, value })) });
+        }
+        return { changed: throttle.alterations.map((a) => `${a.entityType}:${a.entityName}`), offline: [], after: [] };
+      },
+      removeThrottles: async (_c, restore) => {
+        this.log.push('remove throttles');
+        for (const a of restore.alterations) {
+          const k = `${a.entityType}:${a.entityName}`;
+          const configs = new Map((this.throttles.get(k)?.configs ?? []).map((c) => [c.name, c.value]));
+          for (const d of a.delete) configs.delete(d);
+          for (const s of a.set) configs.set(s.name, s.value);
+          if (configs.size === 0) this.throttles.delete(k);
+          else this.throttles.set(k, { entityType: a.entityType, entityName: a.entityName, configs: [...configs].map(([name, value]) => ({ name, value })) });
+        }
+        return { changed: [], offline: [], after: [] };
+      },
+      submitReassignment: async (_c, moves) => {
+        this.submitted.push(moves);
+        this.log.push(`submit ${moves.length}`);
+        if (this.failSubmitOnBatch === this.submitted.length) {
+          const { ApplicationFailure } = await import('@temporalio/common');
+          throw ApplicationFailure.create({ type: 'UnsafeToProceed', message: 'broker 4 went away', nonRetryable: true });
+        }
+        return { submitted: moves, alreadyInFlight: [], alreadyDone: [] };
+      },
+      waitForReassignment: async (_c, moves) => {
+        this.log.push('wait');
+        if (this.hold) {
+          const ctx = Context.current();
+          await Promise.race([this.hold.promise, ctx.cancelled]);
+        }
+        this.apply(moves);
+        const progress = { atMs: 0, partitionsTotal: moves.length, partitionsDone: moves.length, partitionsRemaining: 0, replicasToCopy: 0, replicasCopied: 0, bytesTotal: null, bytesCopied: null, etaMs: null, done: true, stuck: false, pending: [] };
+        return { outcome: 'done' as const, progress, elapsedMs: 1, resumed: false, polls: 1 };
+      },
+      cancelReassignment: async (_c, partitions) => {
+        this.log.push(`cancel ${partitions.length}`);
+        return { cancelled: partitions, notInFlight: [], revertedDirectly: [], replicasAfter: [], latencyMs: 1 };
+      },
+      electPreferredLeaders: async (_c, partitions) => {
+        this.log.push('elect');
+        return { elected: partitions, notNeeded: [] };
+      },
+      listThrottledEntities: async () =>
+        [...this.throttles.values()]
+          .map((e) => ({ ...e, configs: e.configs.filter((c) => !(e.entityName === 'orders' && c.value === '0:1')) }))
+          .filter((e) => e.configs.length > 0),
+      acquireClusterLock: async () => undefined,
+      releaseClusterLock: async () => undefined,
+    };
+  }
+}
+
+let bed: WorkflowTestBed;
+let client: Client;
+let fake: FakeCluster;
+
+beforeAll(async () => {
+  // Activities delegate to whichever fake the current test made.
+  const proxy = new Proxy({} as Fakes, { get: (_t, name: keyof Fakes) => (...args: never[]) => (fake.activities()[name] as (...a: never[]) => unknown)(...args) });
+  const names: (keyof Fakes)[] = Object.keys(new FakeCluster().activities()) as (keyof Fakes)[];
+  bed = await startWorkflowTestBed(TASK_QUEUE, Object.fromEntries(names.map((n) => [n, proxy[n]])));
+  client = bed.client;
+}, 120_000);
+afterAll(async () => bed?.stop());
+beforeEach(() => {
+  fake = new FakeCluster();
+});
+
+let seq = 0;
+const start = (input: Record<string, unknown>, taskQueue = TASK_QUEUE) =>
+  client.workflow.start('reassignPartitions', {
+    taskQueue,
+    workflowId: `reassign-${Date.now()}-${seq++}`,
+    args: [{ cluster: 'c1', goal: { kind: 'addBrokers', brokerIds: [4] }, ...input }],
+    workflowExecutionTimeout: '3 minutes',
+  });
+type Handle = Awaited<ReturnType<typeof start>>;
+const waitingAt = (h: Handle, gate: string) => eventually(async () => (await h.query(progressQuery)).pendingGate?.name === gate, 20_000, `gate ${gate}`);
+const approve = (h: Handle) => h.executeUpdate(approveUpdate, { args: [{ gate: 'approve-plan', approver: 'sre-on-call', reason: 'ticket OPS-1' }] });
+async function failureOf(h: Handle) {
+  const err = await h.result().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  return (err as WorkflowFailedError).cause as { type?: string; message: string };
+}
+
+test('the plan is shown and waits for approval; the approved plan is executed exactly, then verified', async () => {
+  const h = await start({ throttleBytesPerSec: 1_000_000 });
+  await waitingAt(h, 'approve-plan');
+  expect(fake.submitted).toEqual([]);
+  const plan = await h.query(reassignmentPlanQuery);
+  // Rack-aware: broker 4 shares rack-1 with broker 1, and RF 3 over 3 racks puts one replica per partition in
+  // each rack, so broker 4 takes half of rack-1's 8 replicas.
+  expect(plan?.plan.stats.replicasMoved).toBe(4);
+  expect(plan?.plan.stats.lowerBound).toBe(4);
+  await approve(h);
+  const result: ReassignPartitionsResult = await h.result();
+  expect(result).toMatchObject({ replicasMoved: 4, lowerBound: 4, approvedBy: 'sre-on-call', throttlesLeft: [] });
+  const dataMoves = fake.submitted.flat().filter((m) => m.addingReplicas.length > 0);
+  expect(dataMoves.map((m) => [m.topic, m.partition, m.to])).toEqual(plan?.plan.moves.map((m) => [m.topic, m.partition, m.to]));
+  // Then the leader-balance reorders: same replica sets, no data.
+  const reorders = fake.submitted.flat().filter((m) => m.addingReplicas.length === 0);
+  expect(reorders.map((m) => [m.partition, m.to])).toEqual(plan?.plan.leaderChanges.map((c) => [c.partition, c.to]));
+  // Broker 4 now holds its share; the operator's own throttle entry is back as it was.
+  expect(fake.metadata.topics[0]!.partitions.filter((p) => p.replicas.includes(4))).toHaveLength(4);
+  expect(fake.throttles.get('topics:orders')?.configs).toEqual([{ name: 'leader.replication.throttled.replicas', value: '0:1' }]);
+  expect([...fake.throttles.keys()]).toEqual(['topics:orders']);
+  expect(fake.log.at(-1)).toBe('elect');
+});
+
+test('when the cluster changes before approval, it re-plans and asks again', async () => {
+  const h = await start({});
+  await waitingAt(h, 'approve-plan');
+  const first = await h.query(reassignmentPlanQuery);
+  // Someone moves a partition by hand while the plan waits.
+  const p0 = fake.metadata.topics[0]!.partitions[0]!;
+  p0.replicas = [4, 2, 3];
+  p0.isr = [4, 2, 3];
+  p0.leader = 4;
+  await approve(h);
+  await eventually(async () => (await h.query(reassignmentPlanQuery))?.fingerprint !== first?.fingerprint, 20_000, 'a new plan');
+  await waitingAt(h, 'approve-plan');
+  expect(fake.submitted).toEqual([]);
+  await approve(h);
+  await h.result();
+  const p = await h.query(progressQuery);
+  expect(p.gates.filter((g) => g.gate === 'approve-plan')).toHaveLength(2);
+  expect(p.log.some((l) => l.message.includes('the cluster changed since plan'))).toBe(true);
+});
+
+test('batches respect the per-broker limit', async () => {
+  const h = await start({ approval: 'auto', maxMovesPerBroker: 1, throttleBytesPerSec: null });
+  await h.result();
+  expect(fake.submitted.length).toBeGreaterThan(1);
+  for (const batch of fake.submitted.filter((b) => b.some((m) => m.addingReplicas.length > 0))) {
+    const perBroker = new Map<number, number>();
+    for (const m of batch as MoveStep[]) for (const b of brokersCounted(m)) perBroker.set(b, (perBroker.get(b) ?? 0) + 1);
+    expect(Math.max(...perBroker.values())).toBe(1);
+  }
+  expect(fake.log).not.toContain('throttle');
+});
+
+test('a failure mid-way cancels the moves in flight and removes every throttle', async () => {
+  fake.failSubmitOnBatch = 2;
+  const h = await start({ approval: 'auto', maxMovesPerBroker: 2, throttleBytesPerSec: 1_000_000 });
+  const f = await failureOf(h);
+  expect(f.type).toBe('UnsafeToProceed');
+  expect(f.message).toContain('broker 4 went away');
+  const tail = fake.log.slice(-2);
+  expect(tail).toEqual([expect.stringMatching(/^cancel \d+$/), 'remove throttles']);
+  expect([...fake.throttles.keys()]).toEqual(['topics:orders']);
+  expect(fake.throttles.get('topics:orders')?.configs).toEqual([{ name: 'leader.replication.throttled.replicas', value: '0:1' }]);
+});
+
+test('abort during a throttled move cancels it and removes the throttles', async () => {
+  fake.holdWaits();
+  const h = await start({ approval: 'auto', throttleBytesPerSec: 1_000 });
+  await eventually(() => fake.log.includes('wait'), 20_000, 'the wait');
+  expect(fake.throttles.size).toBeGreaterThan(1);
+  await h.executeUpdate(abortUpdate, { args: [{ by: 'sre-on-call', reason: 'peak traffic' }] });
+  const f = await failureOf(h);
+  expect(f.type).toBe('RunbookAborted');
+  expect(fake.log.slice(-2)).toEqual([expect.stringMatching(/^cancel \d+$/), 'remove throttles']);
+  expect([...fake.throttles.keys()]).toEqual(['topics:orders']);
+});
+
+test('a refused goal fails before anything changes, with the planner\'s reason', async () => {
+  const h = await start({ goal: { kind: 'setReplicationFactor', topic: 'orders', replicationFactor: 9 } });
+  const f = await failureOf(h);
+  expect(f.type).toBe('InvalidInput');
+  expect(f.message).toMatch(/^the plan was refused: /);
+  expect(fake.log).toEqual([]);
+});
+
+test('a reassignment already in flight is refused', async () => {
+  fake.metadata.reassignments = [{ topic: 'orders', partition: 3, replicas: [1, 2, 3, 4], addingReplicas: [4], removingReplicas: [1] }];
+  const f = await failureOf(await start({ approval: 'auto' }));
+  expect(f.type).toBe('UnsafeToProceed');
+  expect(f.message).toContain('already in flight (orders-3)');
+});
+
+test('a worker restart mid-move neither resubmits nor loses track', async () => {
+  const queue = `${TASK_QUEUE}-restart`;
+  const makeWorker = async () =>
+    Worker.create({ connection: bed.env.nativeConnection, taskQueue: queue, workflowBundle: await testWorkflowBundle(), activities: fake.activities() });
+  fake.holdWaits();
+  const first = await makeWorker();
+  const h = await start({ approval: 'auto', throttleBytesPerSec: null }, queue);
+  await first.runUntil(eventually(() => fake.log.includes('wait'), 20_000, 'the wait'));
+  // The first worker is gone mid-wait; a new one picks the run up.
+  fake.hold?.release();
+  fake.hold = null;
+  const second = await makeWorker();
+  const result = await second.runUntil(h.result());
+  expect(result.replicasMoved).toBe(4);
+  // One data batch and one reorder batch, each submitted once.
+  expect(fake.log.filter((l) => l.startsWith('submit'))).toEqual(['submit 4', `submit ${result.leaderChanges}`]);
+});
