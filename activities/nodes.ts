@@ -1,0 +1,827 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { type Admin } from 'kafkajs';
+import { invalidInput, unsafeToProceed } from '../src/errors';
+import { type CatchUpStatus, DEFAULT_QUORUM_FETCH_TIMEOUT_MS, type GuardDecision, isBrokerCaughtUp, quorumVoterStatus } from '../src/health';
+import { renderCommand, shellQuote } from '../src/inventory/commands';
+import { type Inventory, type InventoryHost } from '../src/inventory/schema';
+import { versionFromInstallPath } from '../src/kafka-tools/parse';
+import { type ClusterMetadata, type NodeId, type NodeRole, type QuorumState, type ReassignmentInFlight } from '../src/model/cluster';
+import { canRestartBatch } from '../src/rolling/batches';
+import { carryOverServerProperties } from '../src/rolling/config';
+import { NodeWaitFailure } from '../src/rolling/failures';
+import { type InstallSource } from '../src/rolling/input';
+import { BROKER_STATE_LOG_PATTERN, type BrokerStateReading, brokerStateFrom, type LeaderElectionOutcome, parseLeaderElection, versionFromClientsJar } from '../src/rolling/tool-output';
+import { type ClusterRegistry, kafkaClient } from './clusters';
+import { createClusterReadActivities, runKafkaTool } from './cluster-reads';
+import { type CommandResult, type HostShell } from './ssh';
+
+export interface NodeActivityDeps {
+  clusters: ClusterRegistry;
+  shell: HostShell;
+  /** Pause between polls of the waits (default 1000 ms). Tests shorten it. */
+  pollIntervalMs?: number;
+}
+
+/** Default waits when the workflow passes none; the runbook input's timeouts normally decide. */
+export const DEFAULT_WAIT_MS = {
+  processExit: 300_000,
+  deregistration: 120_000,
+  registration: 600_000,
+  catchUp: 1_800_000,
+  quorumCatchUp: 300_000,
+  guard: 1_800_000,
+} as const;
+
+export interface NodeConfigBackup {
+  /** The copy on the host: `<configFile>.bak-<UTC stamp>`. */
+  path: string;
+  /** An identical backup was already there (a retry, or a config unchanged since the last run): no new copy. */
+  reused: boolean;
+}
+
+export interface ConfigCarryOverResult {
+  changed: boolean;
+  changes: string[];
+  warnings: string[];
+}
+
+export interface StopResult {
+  /** False when the process was not running: nothing was sent. */
+  wasRunning: boolean;
+  output: string;
+}
+
+export interface StartResult {
+  /** True when the process was already running: nothing was started. */
+  alreadyRunning: boolean;
+  output: string;
+}
+
+export interface WaitResult {
+  elapsedMs: number;
+}
+
+export interface CatchUpResult extends WaitResult {
+  status: CatchUpStatus;
+}
+
+export interface GuardResult extends WaitResult {
+  /** The decision that allowed the batch, with what it did not check. */
+  decision: GuardDecision;
+}
+
+export interface QuorumCatchUpResult extends WaitResult {
+  leaderId: NodeId;
+}
+
+export interface VersionSwitch {
+  /** The `current` link's value before (relative or absolute, as it was); null when there was no link. */
+  previousTarget: string | null;
+  previousVersion: string | null;
+  /** The link's value now. */
+  target: string;
+  version: string | null;
+  /** False when the link already pointed at the install: nothing was touched. */
+  changed: boolean;
+  /** An archive was unpacked into installDir for this switch. */
+  unpacked: boolean;
+}
+
+export interface NodeVersion {
+  /** The `current` link's value. */
+  linkTarget: string | null;
+  /** Version of the install `current` points at. */
+  linkVersion: string | null;
+  processRunning: boolean;
+  /** The version the running JVM has loaded (kafka-clients jar it holds open), else the last "Kafka version" log line. */
+  runningVersion: string | null;
+  runningVersionFrom: 'process' | 'log' | null;
+}
+
+export interface TopicPartitionRef {
+  topic: string;
+  partition: number;
+}
+
+export interface LeaderElectionResult extends LeaderElectionOutcome {
+  /** The host the tool ran on. */
+  host: string;
+}
+
+function activityContext(): Context | null {
+  try {
+    return Context.current();
+  } catch {
+    return null; // called directly (tests, scripts): nothing to heartbeat
+  }
+}
+
+function heartbeat(details: unknown): void {
+  activityContext()?.heartbeat(details);
+}
+
+function logInfo(message: string, attrs: Record<string, unknown>): void {
+  activityContext()?.log.info(message, attrs);
+}
+
+/** Sleeps; inside an activity, rejects with CancelledFailure as soon as the activity is cancelled. */
+async function pause(ms: number): Promise<void> {
+  const ctx = activityContext();
+  if (ctx) await ctx.sleep(ms);
+  else await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Heartbeats every 5 s while one long command runs (unpacking an archive, a Kafka tool's JVM). */
+async function keepHeartbeating<T>(details: Record<string, unknown>, work: Promise<T>): Promise<T> {
+  const started = Date.now();
+  const timer = setInterval(() => heartbeat({ ...details, elapsedMs: Date.now() - started }), 5000);
+  try {
+    heartbeat({ ...details, elapsedMs: 0 });
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function rethrowCancellation(err: unknown): void {
+  if (err instanceof CancelledFailure) throw err;
+}
+
+const firstLine = (err: unknown): string => (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+
+function waitTimedOut(type: NodeWaitFailure, message: string, details: unknown): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: false, details: [details] });
+}
+
+interface Probe<T> {
+  done: boolean;
+  value: T;
+  /** Small, for the heartbeat details (what the UI shows as the activity's progress). */
+  progress?: unknown;
+}
+
+/**
+ * Polls `probe` until it reports done, heartbeating after every poll, pausing `intervalMs` between polls.
+ * Probe errors (a host or broker briefly unreachable) count as "not yet". Cancellation is rethrown.
+ */
+async function pollUntil<T>(
+  what: Record<string, unknown>,
+  timeoutMs: number,
+  intervalMs: number,
+  probe: () => Promise<Probe<T>>,
+  onTimeout: (last: T | null, lastError: string | null, elapsedMs: number) => ApplicationFailure,
+): Promise<{ value: T; elapsedMs: number }> {
+  const started = Date.now();
+  let last: T | null = null;
+  let lastError: string | null = null;
+  let progress: unknown = null;
+  for (let polls = 1; ; polls++) {
+    try {
+      const r = await probe();
+      last = r.value;
+      lastError = null;
+      progress = r.progress ?? null;
+      if (r.done) return { value: r.value, elapsedMs: Date.now() - started };
+    } catch (err) {
+      rethrowCancellation(err);
+      lastError = firstLine(err);
+    }
+    const elapsedMs = Date.now() - started;
+    heartbeat({ ...what, elapsedMs, polls, progress, lastError });
+    if (elapsedMs >= timeoutMs) throw onTimeout(last, lastError, elapsedMs);
+    await pause(Math.min(intervalMs, timeoutMs - elapsedMs));
+  }
+}
+
+/**
+ * One kafkajs admin kept for the length of a wait: Metadata requests are answered fresh on every call
+ * (kafkajs does not cache them for admin calls), and reconnecting every second would cost more than the poll.
+ * Dropped and rebuilt after an error, since the broker it talks to may be the one restarting.
+ */
+class MetadataPoller {
+  private admin: Admin | null = null;
+  private reassignments: ReassignmentInFlight[] = [];
+  private polls = 0;
+
+  constructor(private readonly inv: Inventory) {}
+
+  private async connected(): Promise<Admin> {
+    if (this.admin) return this.admin;
+    const admin = kafkaClient(this.inv, 'kafka-runbooks-nodes').admin();
+    try {
+      await admin.connect();
+    } catch (err) {
+      await admin.disconnect().catch(() => undefined);
+      throw err;
+    }
+    this.admin = admin;
+    return admin;
+  }
+
+  private async guard<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    try {
+      return await fn(await this.connected());
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+  }
+
+  /** Broker ids in Metadata responses: registered and unfenced. */
+  registered(): Promise<Set<NodeId>> {
+    return this.guard(async (admin) => new Set((await admin.describeCluster()).brokers.map((b) => b.nodeId)));
+  }
+
+  /**
+   * Brokers, every topic's replicas and ISR, and reassignments in flight (re-read every 10th poll: they
+   * cannot start during a restart the guards allowed). min.insync.replicas is not read: the catch-up check
+   * does not use it.
+   */
+  snapshot(): Promise<ClusterMetadata> {
+    return this.guard(async (admin) => {
+      if (this.polls++ % 10 === 0) {
+        const r = await admin.listPartitionReassignments({});
+        this.reassignments = r.topics.flatMap((t) =>
+          t.partitions.map((p) => ({ topic: t.topic, partition: p.partitionIndex, replicas: p.replicas, addingReplicas: p.addingReplicas ?? [], removingReplicas: p.removingReplicas ?? [] })),
+        );
+      }
+      const described = await admin.describeCluster();
+      const meta = await admin.fetchTopicMetadata({ topics: [] }); // empty list: every topic
+      return {
+        clusterId: described.clusterId ?? null,
+        mode: this.inv.mode,
+        controllerId: null,
+        brokers: described.brokers.map((b) => ({ id: b.nodeId, host: b.host, port: b.port, rack: null })),
+        topics: meta.topics.map((t) => ({
+          name: t.name,
+          internal: t.name.startsWith('__'),
+          minInsyncReplicas: 1,
+          partitions: t.partitions.map((p) => ({ topic: t.name, partition: p.partitionId, leader: p.leader, replicas: p.replicas, isr: p.isr, offlineReplicas: p.offlineReplicas ?? [] })),
+        })),
+        reassignments: this.reassignments,
+        quorum: null,
+      };
+    });
+  }
+
+  async close(): Promise<void> {
+    const admin = this.admin;
+    this.admin = null;
+    await admin?.disconnect().catch(() => undefined);
+  }
+}
+
+/** `2026-11-21T11:06:53.375Z` -> `20261121T110653Z`: sorts by time as text. */
+function stamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Lines of `TAG value` a host script printed. */
+function tagged(stdout: string, tag: string): string | null {
+  const line = stdout.split('\n').find((l) => l.startsWith(`${tag} `) || l === tag);
+  return line === undefined ? null : line.slice(tag.length + 1);
+}
+
+const B64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+
+/**
+ * Node activities for rolling restarts and upgrades: one host's process, binaries and config at a time, over
+ * SSH with the inventory's command templates, and the waits between the steps, over the Kafka protocol.
+ * Every mutating activity is idempotent (a retry finds the work done and says so); every wait polls about
+ * once a second, heartbeats after each poll, stops at once when cancelled, and times out with a retryable
+ * failure typed by NodeWaitFailure. Outside an activity (tests, scripts) they run without heartbeats.
+ */
+export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }: NodeActivityDeps) {
+  const reads = createClusterReadActivities({ clusters, shell });
+
+  const kafkaHost = (cluster: string, hostName: string): InventoryHost => {
+    const host = clusters.host(cluster, hostName);
+    if (!host.roles.includes('broker') && !host.roles.includes('controller')) {
+      throw invalidInput(`host "${hostName}" of cluster "${cluster}" is not a broker or controller (roles: ${host.roles.join(', ')})`);
+    }
+    return host;
+  };
+
+  const brokerNode = (cluster: string, nodeId: NodeId): InventoryHost => {
+    const host = clusters.get(cluster).hosts.find((h) => h.nodeId === nodeId && h.roles.includes('broker'));
+    if (!host) throw invalidInput(`cluster "${cluster}" has no broker with node id ${nodeId} in its inventory`);
+    return host;
+  };
+
+  const controllerNode = (cluster: string, nodeId: NodeId): InventoryHost => {
+    const host = clusters.get(cluster).hosts.find((h) => h.nodeId === nodeId && h.roles.includes('controller'));
+    if (!host) throw invalidInput(`cluster "${cluster}" has no KRaft controller with node id ${nodeId} in its inventory`);
+    return host;
+  };
+
+  const run = (host: InventoryHost, command: string, timeoutMs = 60_000): Promise<CommandResult> => shell.exec(host, command, { timeoutMs });
+
+  /** Exit 0 of the status template means running; any other exit, not running. SSH failures throw. */
+  const isRunning = async (host: InventoryHost): Promise<boolean> => (await run(host, renderCommand(host.kafka.commands.status, host), 30_000)).code === 0;
+
+  const statusShell = (host: InventoryHost): string => `( ${renderCommand(host.kafka.commands.status, host)} ) >/dev/null 2>&1`;
+
+  /**
+   * Points `current` at `wanted` (a link value: relative to the link's directory, or absolute), atomically:
+   * a new link beside it, renamed over it. Refused while the process runs (a running JVM may still load
+   * classes through the link), unless the link already points there.
+   */
+  const repointScript = (host: InventoryHost, wantedExpr: string): string => {
+    const link = shellQuote(host.kafka.currentLink);
+    return [
+      `link=${link}`,
+      `cd "$(dirname "$link")"`,
+      `wanted=${wantedExpr}`,
+      `[ -d "$wanted" ] || { echo "ERROR no install directory $wanted" >&2; exit 3; }`,
+      `[ -x "$wanted/bin/kafka-server-start.sh" ] || { echo "ERROR $wanted is not a Kafka install (no bin/kafka-server-start.sh)" >&2; exit 3; }`,
+      `prev="$(readlink "$link" 2>/dev/null || true)"`,
+      `echo "PREV $prev"`,
+      `echo "PREVRESOLVED $(readlink -f "$link" 2>/dev/null || true)"`,
+      `if [ -n "$prev" ] && [ "$(readlink -f "$link")" = "$(readlink -f "$wanted")" ]; then echo "TARGET $prev"; echo "RESOLVED $(readlink -f "$link")"; echo UNCHANGED; exit 0; fi`,
+      `if ${statusShell(host)}; then echo "ERROR Kafka is running on ${host.name}: stop it before switching versions" >&2; exit 4; fi`,
+      // Same directory as the link: keep the link relative, as installs usually are; else absolute.
+      `if [ "$(cd "$(dirname "$wanted")" && pwd -P)" = "$(pwd -P)" ]; then value="$(basename "$wanted")"; else value="$(readlink -f "$wanted")"; fi`,
+      `tmp="$link.tmp-$$"`,
+      `ln -sfn "$value" "$tmp"`,
+      `mv -T "$tmp" "$link"`,
+      `echo "TARGET $value"`,
+      `echo "RESOLVED $(readlink -f "$link")"`,
+      'echo CHANGED',
+    ].join('\n');
+  };
+
+  const runRepoint = async (host: InventoryHost, script: string, what: string): Promise<{ stdout: string; changed: boolean }> => {
+    const r = await keepHeartbeating({ step: what, host: host.name }, run(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`, 600_000));
+    const message = `${what} on ${host.name}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ').replace(/^ERROR /, '')}`;
+    if (r.code === 3) throw invalidInput(message);
+    if (r.code === 4) throw unsafeToProceed(message);
+    if (r.code !== 0) throw new Error(`${message} (exit ${r.code})`);
+    return { stdout: r.stdout, changed: r.stdout.split('\n').includes('CHANGED') };
+  };
+
+  return {
+    /** Copies the node's server.properties to `<configFile>.bak-<UTC stamp>` beside it, keeping mode and owner. */
+    async backupNodeConfig(cluster: string, hostName: string): Promise<NodeConfigBackup> {
+      const host = kafkaHost(cluster, hostName);
+      const cfg = shellQuote(host.kafka.configFile);
+      const script = [
+        `cfg=${cfg}`,
+        `[ -f "$cfg" ] || { echo "ERROR no config file $cfg" >&2; exit 3; }`,
+        `latest="$(ls -1 "$cfg".bak-* 2>/dev/null | sort | tail -n 1 || true)"`,
+        `if [ -n "$latest" ] && cmp -s "$cfg" "$latest"; then echo "REUSED $latest"; exit 0; fi`,
+        `dst="$cfg.bak-${stamp(new Date())}"`,
+        `if [ -e "$dst" ]; then dst="$dst-$$"; fi`,
+        `cp -p "$cfg" "$dst.tmp"`,
+        `mv -f "$dst.tmp" "$dst"`,
+        `echo "BACKUP $dst"`,
+      ].join('\n');
+      const r = await run(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`);
+      if (r.code === 3) throw invalidInput(`backup on ${host.name}: ${r.stderr.trim()}`);
+      if (r.code !== 0) throw new Error(`backup of ${host.kafka.configFile} on ${host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+      const reused = tagged(r.stdout, 'REUSED');
+      const path = reused ?? tagged(r.stdout, 'BACKUP');
+      if (!path) throw new Error(`backup on ${host.name} printed no path: ${r.stdout.trim()}`);
+      return { path, reused: reused !== null };
+    },
+
+    /** Puts a backup made by backupNodeConfig back in place (atomically). Only `<configFile>.bak-*` paths are accepted. */
+    async restoreNodeConfig(cluster: string, hostName: string, backupPath: string): Promise<{ changed: boolean }> {
+      const host = kafkaHost(cluster, hostName);
+      if (!backupPath.startsWith(`${host.kafka.configFile}.bak-`) || backupPath.includes('/../')) {
+        throw invalidInput(`${backupPath} is not a backup of ${host.kafka.configFile} made by backupNodeConfig`);
+      }
+      const script = [
+        `cfg=${shellQuote(host.kafka.configFile)}`,
+        `bak=${shellQuote(backupPath)}`,
+        `[ -f "$bak" ] || { echo "ERROR no backup $bak" >&2; exit 3; }`,
+        `if cmp -s "$bak" "$cfg"; then echo UNCHANGED; exit 0; fi`,
+        `cp -p "$bak" "$cfg.tmp-$$"`,
+        `mv -f "$cfg.tmp-$$" "$cfg"`,
+        'echo RESTORED',
+      ].join('\n');
+      const r = await run(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`);
+      if (r.code === 3) throw invalidInput(`restore on ${host.name}: ${r.stderr.trim()}`);
+      if (r.code !== 0) throw new Error(`restore of ${host.kafka.configFile} on ${host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+      return { changed: r.stdout.includes('RESTORED') };
+    },
+
+    /**
+     * Applies carryOverServerProperties (src/rolling/config.ts) to the node's server.properties on the host.
+     * The file's content never leaves the worker (it may hold passwords); only the list of changes does.
+     * Idempotent: a second run finds the pin in place and changes nothing. Refuses (non-retryable) when the
+     * rules say the version change must not happen, and when the file changed while it was being edited.
+     */
+    async carryOverNodeConfig(cluster: string, hostName: string, versions: { runningVersion: string; targetVersion: string }): Promise<ConfigCarryOverResult> {
+      const inv = clusters.get(cluster);
+      const host = kafkaHost(cluster, hostName);
+      const cfg = shellQuote(host.kafka.configFile);
+      const read = await run(host, `base64 -w0 ${cfg}`);
+      if (read.code !== 0) throw new Error(`cannot read ${host.kafka.configFile} on ${host.name}: ${read.stderr.trim()}`);
+      const oldText = Buffer.from(read.stdout.trim(), 'base64').toString('utf8');
+      const result = carryOverServerProperties(oldText, { mode: inv.mode, ...versions });
+      if (result.problems.length > 0) throw unsafeToProceed(`config of ${host.name}: ${result.problems.join(' ')}`, { problems: result.problems });
+      if (!result.changed) return { changed: false, changes: [], warnings: result.warnings };
+      const script = [
+        `cfg=${cfg}`,
+        `[ "$(base64 -w0 "$cfg")" = ${shellQuote(read.stdout.trim())} ] || { echo "ERROR $cfg changed while it was being edited" >&2; exit 4; }`,
+        `printf %s ${shellQuote(B64(result.text))} | base64 -d > "$cfg.tmp-$$"`,
+        `chmod --reference="$cfg" "$cfg.tmp-$$"`,
+        `mv -f "$cfg.tmp-$$" "$cfg"`,
+      ].join('\n');
+      const w = await run(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`);
+      if (w.code === 4) throw unsafeToProceed(`config of ${host.name}: ${w.stderr.trim()}`);
+      if (w.code !== 0) throw new Error(`cannot write ${host.kafka.configFile} on ${host.name} (exit ${w.code}): ${w.stderr.trim()}`);
+      logInfo('server.properties carried over', { host: host.name, changes: result.changes });
+      return { changed: true, changes: result.changes, warnings: result.warnings };
+    },
+
+    /**
+     * Runs the inventory's stop template (controlled shutdown: the broker moves its leaderships away, then
+     * exits). Returns at once; waitForProcessExit waits. Idempotent: a stopped node is left alone.
+     */
+    async stopNode(cluster: string, hostName: string): Promise<StopResult> {
+      const host = kafkaHost(cluster, hostName);
+      if (!(await isRunning(host))) return { wasRunning: false, output: '' };
+      const r = await run(host, renderCommand(host.kafka.commands.stop, host), 120_000);
+      if (r.code !== 0) throw new Error(`stop on ${host.name} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-500)}`);
+      logInfo('stop sent', { host: host.name });
+      return { wasRunning: true, output: r.stdout.trim() };
+    },
+
+    /** Polls the status template until the process is gone. Times out with a retryable NodeStopTimeout. */
+    async waitForProcessExit(cluster: string, hostName: string, timeoutMs: number = DEFAULT_WAIT_MS.processExit): Promise<WaitResult> {
+      const host = kafkaHost(cluster, hostName);
+      const { elapsedMs } = await pollUntil(
+        { waitingFor: 'process exit', host: host.name },
+        timeoutMs,
+        pollIntervalMs,
+        async () => {
+          const running = await isRunning(host);
+          return { done: !running, value: running };
+        },
+        (_last, err, ms) =>
+          waitTimedOut(NodeWaitFailure.StopTimeout, `Kafka on ${host.name} is still running ${Math.round(ms / 1000)} s after the stop${err ? ` (last check: ${err})` : ''}`, { host: host.name, elapsedMs: ms }),
+      );
+      return { elapsedMs };
+    },
+
+    /** Polls the cluster metadata until the broker is no longer listed (fenced or gone). */
+    async waitForBrokerDeregistered(cluster: string, nodeId: NodeId, timeoutMs: number = DEFAULT_WAIT_MS.deregistration): Promise<WaitResult> {
+      brokerNode(cluster, nodeId);
+      const poller = new MetadataPoller(clusters.get(cluster));
+      try {
+        const { elapsedMs } = await pollUntil(
+          { waitingFor: 'broker deregistered', nodeId },
+          timeoutMs,
+          pollIntervalMs,
+          async () => {
+            const registered = (await poller.registered()).has(nodeId);
+            return { done: !registered, value: registered };
+          },
+          (_l, err, ms) =>
+            waitTimedOut(NodeWaitFailure.DeregistrationTimeout, `broker ${nodeId} is still registered ${Math.round(ms / 1000)} s after its process exited${err ? ` (last check: ${err})` : ''}`, {
+              nodeId,
+              elapsedMs: ms,
+            }),
+        );
+        return { elapsedMs };
+      } finally {
+        await poller.close();
+      }
+    },
+
+    /** The kill template (SIGKILL). Only after a human approved it: the node will recover its logs on start. */
+    async killNode(cluster: string, hostName: string): Promise<StopResult> {
+      const host = kafkaHost(cluster, hostName);
+      if (!(await isRunning(host))) return { wasRunning: false, output: '' };
+      const r = await run(host, renderCommand(host.kafka.commands.kill, host), 60_000);
+      if (r.code !== 0) throw new Error(`kill on ${host.name} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-500)}`);
+      logInfo('node killed', { host: host.name });
+      return { wasRunning: true, output: r.stdout.trim() };
+    },
+
+    /**
+     * Re-points the host's `current` link at the install of `version` and returns what it pointed at before
+     * (give `previousTarget` to restoreVersionLink to undo). The install is, in this order: `source` staged
+     * (a directory, absolute or relative to installDir); `source` archive (a tarball on the host, unpacked
+     * into installDir once; an existing unpacked copy is reused); else `installDir/kafka_*-<version>` or
+     * `installDir/kafka-<version>` (the newest Scala build when several). The install must hold
+     * `libs/kafka-clients-<version>.jar`. Refused while Kafka runs on the host; a no-op when the link already
+     * points there.
+     */
+    async switchVersion(cluster: string, hostName: string, version: string, source: InstallSource | null = null): Promise<VersionSwitch> {
+      const host = kafkaHost(cluster, hostName);
+      if (!/^\d+\.\d+\.\d+$/.test(version)) throw invalidInput(`version "${version}" must look like 3.9.2`);
+      const installDir = shellQuote(host.kafka.installDir);
+      const v = shellQuote(version);
+      const locate: string[] = [`install_dir=${installDir}`, `version=${v}`, 'unpacked=0'];
+      if (source?.kind === 'staged') {
+        locate.push(`case ${shellQuote(source.path)} in /*) target=${shellQuote(source.path)} ;; *) target="$install_dir/"${shellQuote(source.path)} ;; esac`);
+      } else if (source?.kind === 'archive') {
+        locate.push(
+          `archive=${shellQuote(source.path)}`,
+          `[ -f "$archive" ] || { echo "ERROR no archive $archive" >&2; exit 3; }`,
+          `top="$(tar -tf "$archive" | head -n 1 | sed 's#^\\./##' | cut -d/ -f1)"`,
+          `[ -n "$top" ] || { echo "ERROR $archive is empty or not a tarball" >&2; exit 3; }`,
+          'target="$install_dir/$top"',
+          'if [ ! -e "$target" ]; then',
+          '  staging="$(mktemp -d "$install_dir/.staging-XXXXXX")"',
+          '  trap \'rm -rf "$staging"\' EXIT',
+          '  tar -xf "$archive" -C "$staging"',
+          '  [ -d "$staging/$top" ] || { echo "ERROR $archive does not unpack to a single directory $top" >&2; exit 3; }',
+          '  if ! ls "$staging/$top/libs/" 2>/dev/null | grep -qx "kafka-clients-$version.jar"; then',
+          '    echo "ERROR $archive is not Kafka $version (libs/ has $(ls "$staging/$top/libs/" 2>/dev/null | grep -o "^kafka-clients-.*\\.jar$" || echo no kafka-clients jar))" >&2; exit 3',
+          '  fi',
+          '  mv -T "$staging/$top" "$target"',
+          '  unpacked=1',
+          'fi',
+        );
+      } else {
+        locate.push(
+          'target=""',
+          // Glob order is sorted: the last match is the newest Scala build.
+          'for d in "$install_dir"/kafka_*-"$version" "$install_dir"/kafka-"$version"; do if [ -d "$d" ]; then target="$d"; fi; done',
+          `[ -n "$target" ] || { echo "ERROR no install of Kafka $version under $install_dir (stage it, or give a source)" >&2; exit 3; }`,
+        );
+      }
+      locate.push(
+        'if [ -d "$target" ] && ! ls "$target/libs/" 2>/dev/null | grep -qx "kafka-clients-$version.jar"; then',
+        '  echo "ERROR $target is not Kafka $version (libs/ has $(ls "$target/libs/" 2>/dev/null | grep -o "^kafka-clients-.*\\.jar$" || echo no kafka-clients jar))" >&2; exit 3',
+        'fi',
+        'echo "UNPACKED $unpacked"',
+      );
+      const { stdout, changed } = await runRepoint(host, `${locate.join('\n')}\n${repointScript(host, '"$target"')}`, `switch to Kafka ${version}`);
+      const previousTarget = tagged(stdout, 'PREV') || null;
+      const result: VersionSwitch = {
+        previousTarget,
+        previousVersion: versionFromInstallPath(tagged(stdout, 'PREVRESOLVED') ?? ''),
+        target: tagged(stdout, 'TARGET') ?? '',
+        version: versionFromInstallPath(tagged(stdout, 'RESOLVED') ?? ''),
+        changed,
+        unpacked: tagged(stdout, 'UNPACKED') === '1',
+      };
+      if (changed) logInfo('current link switched', { host: host.name, from: result.previousTarget, to: result.target });
+      return result;
+    },
+
+    /** The reverse of switchVersion: points `current` back at `previousTarget` (as switchVersion returned it). */
+    async restoreVersionLink(cluster: string, hostName: string, previousTarget: string): Promise<VersionSwitch> {
+      const host = kafkaHost(cluster, hostName);
+      if (previousTarget.trim() === '' || /[\n\r]/.test(previousTarget)) throw invalidInput(`"${previousTarget}" is not a link target`);
+      const { stdout, changed } = await runRepoint(host, repointScript(host, shellQuote(previousTarget)), `restore ${host.kafka.currentLink} to ${previousTarget}`);
+      return {
+        previousTarget: tagged(stdout, 'PREV') || null,
+        previousVersion: versionFromInstallPath(tagged(stdout, 'PREVRESOLVED') ?? ''),
+        target: tagged(stdout, 'TARGET') ?? '',
+        version: versionFromInstallPath(tagged(stdout, 'RESOLVED') ?? ''),
+        changed,
+        unpacked: false,
+      };
+    },
+
+    /** Runs the start template. Idempotent: a running node is left alone. */
+    async startNode(cluster: string, hostName: string): Promise<StartResult> {
+      const host = kafkaHost(cluster, hostName);
+      if (await isRunning(host)) return { alreadyRunning: true, output: '' };
+      const r = await run(host, renderCommand(host.kafka.commands.start, host), 120_000);
+      if (r.code !== 0) throw new Error(`start on ${host.name} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-500)}`);
+      logInfo('start sent', { host: host.name });
+      return { alreadyRunning: false, output: r.stdout.trim() };
+    },
+
+    /** Polls the metadata until the broker is listed (registered and unfenced). Retryable NodeRegistrationTimeout. */
+    async waitForBrokerRegistered(cluster: string, nodeId: NodeId, timeoutMs: number = DEFAULT_WAIT_MS.registration): Promise<WaitResult> {
+      brokerNode(cluster, nodeId);
+      const poller = new MetadataPoller(clusters.get(cluster));
+      try {
+        const { elapsedMs } = await pollUntil(
+          { waitingFor: 'broker registered', nodeId },
+          timeoutMs,
+          pollIntervalMs,
+          async () => {
+            const registered = (await poller.registered()).has(nodeId);
+            return { done: registered, value: registered };
+          },
+          (_l, err, ms) =>
+            waitTimedOut(
+              NodeWaitFailure.RegistrationTimeout,
+              `broker ${nodeId} has not registered ${Math.round(ms / 1000)} s after its start (log recovery, or it failed to start: see its server.log)${err ? `; last check: ${err}` : ''}`,
+              { nodeId, elapsedMs: ms },
+            ),
+        );
+        return { elapsedMs };
+      } finally {
+        await poller.close();
+      }
+    },
+
+    /**
+     * Polls the metadata (every pollIntervalMs) until isBrokerCaughtUp holds: the broker is registered and in
+     * the ISR of every partition it holds. Heartbeats with how many partitions are still catching up.
+     * Retryable NodeCatchUpTimeout, whose details carry the last status.
+     */
+    async waitForBrokerCaughtUp(cluster: string, nodeId: NodeId, timeoutMs: number = DEFAULT_WAIT_MS.catchUp): Promise<CatchUpResult> {
+      brokerNode(cluster, nodeId);
+      const poller = new MetadataPoller(clusters.get(cluster));
+      try {
+        const { value, elapsedMs } = await pollUntil(
+          { waitingFor: 'broker caught up', nodeId },
+          timeoutMs,
+          pollIntervalMs,
+          async () => {
+            const status = isBrokerCaughtUp(await poller.snapshot(), nodeId);
+            return { done: status.caughtUp, value: status, progress: { registered: status.registered, catchingUp: status.catchingUp.count, of: status.partitionsChecked } };
+          },
+          (last, err, ms) =>
+            waitTimedOut(
+              NodeWaitFailure.CatchUpTimeout,
+              last
+                ? `broker ${nodeId} is ${last.registered ? `still out of the ISR of ${last.catchingUp.count} of ${last.partitionsChecked} partitions` : 'not registered'} after ${Math.round(ms / 1000)} s`
+                : `could not read the metadata for ${Math.round(ms / 1000)} s: ${err ?? 'no answer'}`,
+              { nodeId, elapsedMs: ms, status: last },
+            ),
+        );
+        return { status: value, elapsedMs };
+      } finally {
+        await poller.close();
+      }
+    },
+
+    /**
+     * The guard wait before a batch: reads the cluster (readClusterMetadata; the KRaft quorum too when the
+     * batch holds a controller) every max(pollIntervalMs, 2 s) until canRestartBatch allows the batch, and
+     * returns that decision (its `ignored` list says what was not checked, e.g. RF <= min ISR topics).
+     * Retryable GuardWaitTimeout with the last refusal in its details.
+     */
+    async waitForRestartAllowed(
+      cluster: string,
+      batch: { nodeId: NodeId; roles: NodeRole[] }[],
+      timeoutMs: number = DEFAULT_WAIT_MS.guard,
+      quorumFetchTimeoutMs: number = DEFAULT_QUORUM_FETCH_TIMEOUT_MS,
+    ): Promise<GuardResult> {
+      const inv = clusters.get(cluster);
+      const needsQuorum = inv.mode === 'kraft' && batch.some((n) => n.roles.includes('controller'));
+      const { value, elapsedMs } = await pollUntil<GuardDecision>(
+        { waitingFor: 'restart guard', nodes: batch.map((n) => n.nodeId) },
+        timeoutMs,
+        Math.max(pollIntervalMs, 2000),
+        async () => {
+          const metadata = await reads.readClusterMetadata(cluster);
+          const quorum = needsQuorum ? await reads.readQuorumState(cluster) : null;
+          const decision = canRestartBatch({ ...metadata, quorum }, batch, quorumFetchTimeoutMs);
+          return { done: decision.safe, value: decision, progress: { reasons: decision.reasons.slice(0, 3) } };
+        },
+        (last, err, ms) =>
+          waitTimedOut(
+            NodeWaitFailure.GuardWaitTimeout,
+            `node${batch.length === 1 ? '' : 's'} ${batch.map((n) => n.nodeId).join(', ')} still not safe to restart after ${Math.round(ms / 1000)} s: ` +
+              (last ? last.reasons.slice(0, 3).join(' ') : `the cluster could not be read (${err ?? 'no answer'})`),
+            { nodes: batch.map((n) => n.nodeId), elapsedMs: ms, decision: last },
+          ),
+      );
+      return { decision: value, elapsedMs };
+    },
+
+    /**
+     * Polls the KRaft quorum (kafka-metadata-quorum.sh over SSH, ~1-3 s per read) until the quorum has a leader
+     * and the controller is a caught-up voter, as canRestartController judges voters. Retryable QuorumCatchUpTimeout.
+     */
+    async waitForQuorumCaughtUp(
+      cluster: string,
+      nodeId: NodeId,
+      timeoutMs: number = DEFAULT_WAIT_MS.quorumCatchUp,
+      fetchTimeoutMs: number = DEFAULT_QUORUM_FETCH_TIMEOUT_MS,
+    ): Promise<QuorumCatchUpResult> {
+      controllerNode(cluster, nodeId);
+      const { value, elapsedMs } = await pollUntil<QuorumState>(
+        { waitingFor: 'controller caught up', nodeId },
+        timeoutMs,
+        pollIntervalMs,
+        async () => {
+          const quorum = await reads.readQuorumState(cluster);
+          const voter = quorumVoterStatus(quorum, fetchTimeoutMs).find((v) => v.nodeId === nodeId);
+          return { done: quorum.leaderId >= 0 && voter?.caughtUp === true, value: quorum };
+        },
+        (last, err, ms) => {
+          const voter = last ? quorumVoterStatus(last, fetchTimeoutMs).find((v) => v.nodeId === nodeId) : undefined;
+          const why = !last
+            ? `the quorum could not be read (${err ?? 'no answer'})`
+            : last.leaderId < 0
+              ? 'the quorum has no leader'
+              : !voter
+                ? 'it is not a voter'
+                : `it is ${voter.lagMs === null ? 'never caught up' : `${voter.lagMs} ms`} behind the leader ${last.leaderId}`;
+          return waitTimedOut(NodeWaitFailure.QuorumCatchUpTimeout, `controller ${nodeId} is not caught up after ${Math.round(ms / 1000)} s: ${why}`, { nodeId, elapsedMs: ms });
+        },
+      );
+      return { leaderId: value.leaderId, elapsedMs };
+    },
+
+    /**
+     * After a batch: preferred leader election (named apart from the reassignment runbook's
+     * electPreferredLeaders, which throws on any failed partition) with kafka-leader-election.sh on the first broker or controller host that
+     * answers over SSH: every partition, or the ones given. Partitions already led by their preferred replica
+     * ("no election needed") count as success. Partitions Kafka could not elect (preferred replica out of the
+     * ISR) are returned in `failed`, not thrown: the next batch's guard decides whether that matters.
+     */
+    async restorePreferredLeaders(cluster: string, scope: { partitions?: TopicPartitionRef[] } = {}): Promise<LeaderElectionResult> {
+      const inv = clusters.get(cluster);
+      if (scope.partitions && scope.partitions.length === 0) return { host: '', elected: [], alreadyPreferred: [], failed: [] };
+      const candidates = inv.hosts.filter((h) => h.roles.includes('broker') || h.roles.includes('controller'));
+      const errors: string[] = [];
+      for (const host of candidates) {
+        let last: CommandResult | null = null;
+        const recording: HostShell = {
+          exec: async (h, command, opts) => (last = await shell.exec(h, command, opts)),
+          close: async () => undefined, // the shared shell outlives this call
+        };
+        let jsonFile: string | null = null;
+        try {
+          const args = ['--election-type', 'PREFERRED'];
+          if (scope.partitions) {
+            const json = JSON.stringify({ partitions: scope.partitions.map((p) => ({ topic: p.topic, partition: p.partition })) });
+            const mk = await run(host, `f="$(mktemp)" && printf %s ${shellQuote(json)} > "$f" && echo "$f"`);
+            if (mk.code !== 0) throw new Error(`cannot write the partition list on ${host.name}: ${mk.stderr.trim()}`);
+            jsonFile = mk.stdout.trim();
+            args.push('--path-to-json-file', jsonFile);
+          } else {
+            args.push('--all-topic-partitions');
+          }
+          let stdout: string;
+          try {
+            stdout = await keepHeartbeating(
+              { step: 'preferred leader election', host: host.name },
+              runKafkaTool(recording, host, inv.bootstrapServers, inv.client.toolCommandConfig, 'kafka-leader-election.sh', args, { timeoutMs: 120_000 }),
+            );
+          } catch (err) {
+            const r = last as CommandResult | null;
+            // A non-zero exit with per-partition results is an answer (some partitions failed), not an error.
+            if (!r || !/leader election|Valid replica already elected/i.test(`${r.stdout}\n${r.stderr}`)) throw err;
+            stdout = `${r.stdout}\n${r.stderr}`;
+          }
+          return { host: host.name, ...parseLeaderElection(stdout) };
+        } catch (err) {
+          rethrowCancellation(err);
+          errors.push(`${host.name}: ${firstLine(err)}`);
+        } finally {
+          if (jsonFile) await run(host, `rm -f ${shellQuote(jsonFile)}`).catch(() => undefined);
+        }
+      }
+      throw new Error(`preferred leader election failed on every host: ${errors.join('; ')}`);
+    },
+
+    /** Version of the install `current` points at, and the version the running process has loaded. */
+    async readNodeVersion(cluster: string, hostName: string): Promise<NodeVersion> {
+      const host = kafkaHost(cluster, hostName);
+      const script = [
+        `echo "LINK $(readlink ${shellQuote(host.kafka.currentLink)} 2>/dev/null || true)"`,
+        `echo "RESOLVED $(readlink -f ${shellQuote(host.kafka.currentLink)} 2>/dev/null || true)"`,
+        `if ${statusShell(host)}; then echo "RUNNING 1"; else echo "RUNNING 0"; fi`,
+        // The JVM keeps the jars it loaded open: the kafka-clients jar names the version the process runs.
+        `pid="$(tr -dc 0-9 2>/dev/null < ${shellQuote(host.kafka.pidFile)} || true)"`,
+        `if [ -n "$pid" ] && [ -d "/proc/$pid/fd" ]; then echo "PROCJAR $(ls -l "/proc/$pid/fd" 2>/dev/null | grep -o 'kafka-clients-[0-9][^/ ]*\\.jar' | head -n 1)"; fi`,
+        `echo "LOGVERSION $(grep -h 'Kafka version: ' ${shellQuote(`${host.kafka.logDir}/server.log`)} 2>/dev/null | tail -n 1 | sed 's/.*Kafka version: \\([^ ]*\\).*/\\1/')"`,
+      ].join('\n');
+      const r = await run(host, `bash -c ${shellQuote(script)}`, 30_000);
+      if (r.code !== 0) throw new Error(`cannot read the version on ${host.name} (exit ${r.code}): ${r.stderr.trim()}`);
+      const processRunning = tagged(r.stdout, 'RUNNING') === '1';
+      const jarVersion = versionFromClientsJar(tagged(r.stdout, 'PROCJAR') ?? '');
+      const logVersion = tagged(r.stdout, 'LOGVERSION') || null;
+      const linkTarget = tagged(r.stdout, 'LINK') || null;
+      let runningVersion: string | null = null;
+      let runningVersionFrom: NodeVersion['runningVersionFrom'] = null;
+      if (processRunning && jarVersion) {
+        runningVersion = jarVersion;
+        runningVersionFrom = 'process';
+      } else if (processRunning && logVersion) {
+        runningVersion = logVersion;
+        runningVersionFrom = 'log';
+      }
+      return { linkTarget, linkVersion: versionFromInstallPath(tagged(r.stdout, 'RESOLVED') ?? ''), processRunning, runningVersion, runningVersionFrom };
+    },
+
+    /**
+     * The broker's BrokerState as its server.log last reported it (KRaft: BrokerLifecycleManager transitions,
+     * the BrokerServer's final SHUTDOWN; ZooKeeper mode: KafkaServer started / shutting down), searching
+     * rotated logs newest first. There is no JMX here, so this is the cheap stand-in; UNKNOWN when no line
+     * tells (controller-only nodes have no broker state).
+     */
+    async readBrokerState(cluster: string, hostName: string): Promise<BrokerStateReading> {
+      const host = kafkaHost(cluster, hostName);
+      const pattern = BROKER_STATE_LOG_PATTERN;
+      const script = [
+        `if ${statusShell(host)}; then echo "RUNNING 1"; else echo "RUNNING 0"; fi`,
+        `for f in $(ls -1t ${shellQuote(host.kafka.logDir)}/server.log* 2>/dev/null | head -n 30); do`,
+        `  case "$f" in *.gz) l="$(zcat "$f" 2>/dev/null | grep -E ${shellQuote(pattern)} | tail -n 1 || true)" ;; *) l="$(grep -E ${shellQuote(pattern)} "$f" | tail -n 1 || true)" ;; esac`,
+        '  if [ -n "$l" ]; then echo "LINE $l"; break; fi',
+        'done',
+      ].join('\n');
+      const r = await run(host, `bash -c ${shellQuote(script)}`, 30_000);
+      if (r.code !== 0) throw new Error(`cannot read the broker state on ${host.name} (exit ${r.code}): ${r.stderr.trim()}`);
+      return brokerStateFrom(tagged(r.stdout, 'RUNNING') === '1', tagged(r.stdout, 'LINE'));
+    },
+  };
+}
+
+export type NodeActivities = ReturnType<typeof createNodeActivities>;
