@@ -1,7 +1,9 @@
 import { type Client } from '@temporalio/client';
 import { type ClusterRegistry } from './clusters';
 import { createClusterReadActivities } from './cluster-reads';
+import { createBrokerActivities } from './brokers';
 import { createLockActivities } from './lock';
+import { createNodeActivities } from './nodes';
 import { createReassignmentActivities } from './reassignment';
 import { createReassignmentPlanActivities } from './reassignment-plan';
 import { type HostShell } from './ssh';
@@ -18,8 +20,10 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createClusterReadActivities(deps),
     ...createLockActivities(deps),
+    ...createNodeActivities(deps),
     ...createReassignmentActivities(deps),
     ...createReassignmentPlanActivities(deps),
+    ...createBrokerActivities(deps),
   };
 }
 

@@ -190,6 +190,27 @@ async function sendUpdate(workflowId: string, send: (c: Client) => Promise<unkno
   }
 }
 
+/**
+ * The run that is waiting at `gate`: the run itself, or its child reassignment (`<id>/reassign`), so operators
+ * can answer every gate of a runbook with the ID they started.
+ */
+async function gateOwner(workflowId: string, gate: string): Promise<string> {
+  const c = await client();
+  const waitingAt = (id: string) =>
+    c.workflow
+      .getHandle(id)
+      .query(progressQuery)
+      .then((p) => p.pendingGate?.name ?? null)
+      .catch(() => null);
+  if ((await waitingAt(workflowId)) === gate) return workflowId;
+  const child = `${workflowId}/reassign`;
+  if ((await waitingAt(child)) === gate) {
+    console.error(`gate "${gate}" is waiting in the child workflow ${child}: answering there`);
+    return child;
+  }
+  return workflowId;
+}
+
 async function list(opts: { cluster?: string; all?: boolean }) {
   const clauses = [`TaskQueue = '${process.env.KAFKA_RUNBOOKS_TASK_QUEUE ?? TASK_QUEUE}'`, `WorkflowType != 'clusterLock'`];
   if (opts.cluster) clauses.push(`KafkaCluster = '${opts.cluster.replace(/'/g, '')}'`);
@@ -238,7 +259,8 @@ export function buildProgram(): Command {
       .option('--choice <choice>', 'for gates that offer choices')
       .addOption(asOpt())
       .action(async (id: string, o: { gate: string; reason?: string; choice?: string; as: string }) => {
-        const d = await sendUpdate(id, (c) => c.workflow.getHandle(id).executeUpdate(update, { args: [{ gate: o.gate, approver: o.as, reason: o.reason, choice: o.choice }] }));
+        const target = await gateOwner(id, o.gate);
+        const d = await sendUpdate(target, (c) => c.workflow.getHandle(target).executeUpdate(update, { args: [{ gate: o.gate, approver: o.as, reason: o.reason, choice: o.choice }] }));
         console.log(JSON.stringify(d));
       });
   }

@@ -1,5 +1,7 @@
 import { type z } from 'zod';
+import { addBrokersInput, changeReplicationFactorInput, decommissionBrokerInput, rebalanceLeadersInput } from './brokers';
 import { clusterHealthInput } from './cluster-health';
+import { reassignPartitionsInput } from './reassignment';
 
 export interface RunbookEntry {
   /** The workflow type the worker registers. */
@@ -19,6 +21,41 @@ export const RUNBOOKS: Record<string, RunbookEntry> = {
     disruptive: false,
     summary: 'read-only health check of a cluster against its inventory',
     doc: 'runbooks/cluster-health.md',
+  },
+  'add-brokers': {
+    workflowType: 'addBrokers',
+    schema: addBrokersInput,
+    disruptive: true,
+    summary: 'start new brokers and move their share of replicas onto them',
+    doc: 'runbooks/reassignment.md',
+  },
+  'decommission-broker': {
+    workflowType: 'decommissionBroker',
+    schema: decommissionBrokerInput,
+    disruptive: true,
+    summary: 'empty brokers, then stop and unregister them',
+    doc: 'runbooks/reassignment.md',
+  },
+  'change-replication-factor': {
+    workflowType: 'changeReplicationFactor',
+    schema: changeReplicationFactorInput,
+    disruptive: true,
+    summary: "raise or lower a topic's replication factor",
+    doc: 'runbooks/reassignment.md',
+  },
+  'rebalance-leaders': {
+    workflowType: 'rebalanceLeaders',
+    schema: rebalanceLeadersInput,
+    disruptive: true,
+    summary: 'spread preferred leaders evenly (no data moves) and elect',
+    doc: 'runbooks/reassignment.md',
+  },
+  'reassign-partitions': {
+    workflowType: 'reassignPartitions',
+    schema: reassignPartitionsInput,
+    disruptive: true,
+    summary: 'any reassignment goal (add/remove brokers, RF, leaders, explicit), planned, approved and throttled',
+    doc: 'runbooks/reassignment.md',
   },
 };
 

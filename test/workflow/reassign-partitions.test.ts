@@ -25,6 +25,15 @@ type Fakes = Pick<
   | 'listThrottledEntities'
   | 'acquireClusterLock'
   | 'releaseClusterLock'
+  | 'describeInventory'
+  | 'readClusterMetadata'
+  | 'formatBrokerStorage'
+  | 'startNode'
+  | 'waitForBrokerRegistered'
+  | 'stopNode'
+  | 'waitForProcessExit'
+  | 'waitForBrokerDeregistered'
+  | 'unregisterBroker'
 >;
 
 const TASK_QUEUE = 'reassign-test';
@@ -132,6 +141,19 @@ class FakeCluster {
           .filter((e) => e.configs.length > 0),
       acquireClusterLock: async () => undefined,
       releaseClusterLock: async () => undefined,
+      describeInventory: async (cluster) => ({
+        cluster,
+        mode: 'kraft' as const,
+        expected: [1, 2, 3, 4].map((id) => ({ host: `kafka-${id}`, nodeId: id, roles: ['broker' as const], rack: null })),
+      }),
+      readClusterMetadata: async () => structuredClone(this.metadata),
+      formatBrokerStorage: async (_c, host) => (this.log.push(`format ${host}`), { clusterId: 'x', output: '' }),
+      startNode: async (_c, host) => (this.log.push(`start ${host}`), { alreadyRunning: false, output: '' }),
+      waitForBrokerRegistered: async (_c, id) => (this.log.push(`registered ${id}`), { elapsedMs: 1 }),
+      stopNode: async (_c, host) => (this.log.push(`stop ${host}`), { wasRunning: true, output: '' }),
+      waitForProcessExit: async (_c, host) => (this.log.push(`exited ${host}`), { elapsedMs: 1 }),
+      waitForBrokerDeregistered: async (_c, id) => (this.log.push(`deregistered ${id}`), { elapsedMs: 1 }),
+      unregisterBroker: async (_c, id) => (this.log.push(`unregister ${id}`), { unregistered: true }),
     };
   }
 }
@@ -283,4 +305,55 @@ test('a worker restart mid-move neither resubmits nor loses track', async () => 
   expect(result.replicasMoved).toBe(4);
   // One data batch and one reorder batch, each submitted once.
   expect(fake.log.filter((l) => l.startsWith('submit'))).toEqual(['submit 4', `submit ${result.leaderChanges}`]);
+});
+
+describe('runbooks on top of the executor', () => {
+  const startRunbook = (type: string, input: Record<string, unknown>) =>
+    client.workflow.start(type, { taskQueue: TASK_QUEUE, workflowId: `${type}-${Date.now()}-${seq++}`, args: [{ cluster: 'c1', ...input }], workflowExecutionTimeout: '3 minutes' });
+
+  test('changeReplicationFactor: the plan is approved in the child; an increase copies only the new replicas', async () => {
+    const h = await startRunbook('changeReplicationFactor', { topic: 'orders', replicationFactor: 4 });
+    const child = client.workflow.getHandle(`${h.workflowId}/reassign`);
+    await eventually(async () => (await child.query(progressQuery)).pendingGate?.name === 'approve-plan', 20_000, 'the child plan gate');
+    await child.executeUpdate(approveUpdate, { args: [{ gate: 'approve-plan', approver: 'sre-on-call' }] });
+    const result: ReassignPartitionsResult = await h.result();
+    expect(result).toMatchObject({ replicasMoved: 8, lowerBound: 8, approvedBy: 'sre-on-call' });
+    expect(fake.metadata.topics[0]!.partitions.every((p) => p.replicas.length === 4)).toBe(true);
+  });
+
+  test('aborting the runbook cancels the child: its moves are cancelled and its throttles removed', async () => {
+    fake.holdWaits();
+    const h = await startRunbook('changeReplicationFactor', { topic: 'orders', replicationFactor: 4, approval: 'auto', throttleBytesPerSec: 1000 });
+    await eventually(() => fake.log.includes('wait'), 20_000, 'the wait');
+    await h.executeUpdate(abortUpdate, { args: [{ by: 'sre-on-call', reason: 'rollback' }] });
+    const f = await failureOf(h as Handle);
+    expect(f.type).toBe('RunbookAborted');
+    expect(fake.log.slice(-2)).toEqual([expect.stringMatching(/^cancel \d+$/), 'remove throttles']);
+    expect([...fake.throttles.keys()]).toEqual(['topics:orders']);
+  });
+
+  test('decommissionBroker: empties the broker, then stops and unregisters it only after approval', async () => {
+    const h = await startRunbook('decommissionBroker', { hosts: ['kafka-3'], approval: 'auto', throttleBytesPerSec: null });
+    await eventually(async () => (await h.query(progressQuery)).pendingGate?.name === 'stop-brokers', 30_000, 'the stop gate');
+    expect(fake.metadata.topics[0]!.partitions.some((p) => p.replicas.includes(3))).toBe(false);
+    expect(fake.log.filter((l) => /^(stop|unregister)/.test(l))).toEqual([]);
+    await h.executeUpdate(approveUpdate, { args: [{ gate: 'stop-brokers', approver: 'sre-on-call' }] });
+    const result = await h.result();
+    expect(result).toMatchObject({ stopped: ['kafka-3'], unregistered: [3], wiped: [] });
+    expect(fake.log.slice(-4)).toEqual(['stop kafka-3', 'exited kafka-3', 'deregistered 3', 'unregister 3']);
+  });
+
+  test('decommissioning so many brokers that a topic cannot keep its RF is refused before anything moves', async () => {
+    const h = await startRunbook('decommissionBroker', { hosts: ['kafka-2', 'kafka-3'], approval: 'auto' });
+    const f = await failureOf(h as Handle);
+    expect(f.message).toMatch(/orders/);
+    expect(fake.submitted).toEqual([]);
+  });
+
+  test('addBrokers: formats and starts the new broker, waits for it, then spreads replicas onto it', async () => {
+    const h = await startRunbook('addBrokers', { hosts: ['kafka-4'], approval: 'auto', throttleBytesPerSec: null });
+    const result: ReassignPartitionsResult = await h.result();
+    expect(fake.log.slice(0, 3)).toEqual(['format kafka-4', 'start kafka-4', 'registered 4']);
+    expect(result.replicasMoved).toBe(4);
+  });
 });

@@ -1,0 +1,60 @@
+import { invalidInput, unsafeToProceed } from '../src/errors';
+import { renderCommand, shellQuote } from '../src/inventory/commands';
+import { type ClusterRegistry } from './clusters';
+import { readMetadata, runKafkaTool } from './cluster-reads';
+import { type HostShell } from './ssh';
+
+/** Provisioning and retiring broker hosts: the steps around a reassignment when brokers come and go. */
+export function createBrokerActivities({ clusters, shell }: { clusters: ClusterRegistry; shell: HostShell }) {
+  return {
+    /**
+     * KRaft: formats a new broker's storage with the running cluster's ID, as `kafka-storage.sh format` does
+     * by hand. Idempotent (--ignore-formatted). Refuses a host whose data dir belongs to another cluster.
+     */
+    async formatBrokerStorage(cluster: string, hostName: string): Promise<{ clusterId: string; output: string }> {
+      const inv = clusters.get(cluster);
+      if (inv.mode !== 'kraft') throw invalidInput(`cluster ${cluster} is in ZooKeeper mode: brokers need no storage format`);
+      const host = clusters.host(cluster, hostName);
+      const { clusterId } = await readMetadata(inv);
+      if (!clusterId) throw unsafeToProceed(`cluster ${cluster} did not report its cluster ID; cannot format ${hostName}`);
+      const tool = renderCommand(host.kafka.commands.tool, host, { tool: 'kafka-storage.sh' });
+      const r = await shell.exec(host, `${tool} format --ignore-formatted -t ${shellQuote(clusterId)} -c ${shellQuote(host.kafka.configFile)}`, { timeoutMs: 120_000 });
+      if (r.code !== 0) {
+        const out = (r.stderr || r.stdout).trim();
+        // A dir formatted for another cluster must never be reused by accident.
+        if (/cluster.?id/i.test(out) && /mismatch|does not match|different/i.test(out)) throw unsafeToProceed(`${hostName}: data dir belongs to another cluster: ${out}`);
+        throw new Error(`kafka-storage.sh format on ${hostName} exited ${r.code}: ${out.slice(-500)}`);
+      }
+      return { clusterId, output: r.stdout.trim() };
+    },
+
+    /** KRaft: removes a stopped broker's registration (`kafka-cluster.sh unregister`), run on a live broker host. */
+    async unregisterBroker(cluster: string, nodeId: number): Promise<{ unregistered: boolean }> {
+      const inv = clusters.get(cluster);
+      const m = await readMetadata(inv);
+      if (m.brokers.some((b) => b.id === nodeId)) throw unsafeToProceed(`broker ${nodeId} is still registered and running: stop it before unregistering`);
+      const live = inv.hosts.filter((h) => h.nodeId !== nodeId && h.roles.includes('broker') && m.brokers.some((b) => b.id === h.nodeId));
+      const host = live[0];
+      if (!host) throw unsafeToProceed(`no live broker host in cluster ${cluster} to run kafka-cluster.sh from`);
+      try {
+        await runKafkaTool(shell, host, inv.bootstrapServers, inv.client.toolCommandConfig, 'kafka-cluster.sh', ['unregister', '--id', String(nodeId)]);
+      } catch (err) {
+        // Already gone is the outcome we want.
+        if (/BrokerIdNotRegistered|not registered|does not exist/i.test((err as Error).message)) return { unregistered: false };
+        throw err;
+      }
+      return { unregistered: true };
+    },
+
+    /** Deletes a stopped, empty broker's data. Only behind its own approval gate. */
+    async wipeBrokerData(cluster: string, hostName: string): Promise<{ wiped: string[] }> {
+      const host = clusters.host(cluster, hostName);
+      const status = await shell.exec(host, renderCommand(host.kafka.commands.status, host));
+      if (status.code === 0) throw unsafeToProceed(`${hostName}: Kafka is running; refusing to delete its data`);
+      const dirs = host.kafka.dataDirs.filter((d) => d.length > 1 && d !== '/');
+      const r = await shell.exec(host, dirs.map((d) => `rm -rf -- ${shellQuote(d)}/*`).join(' && '));
+      if (r.code !== 0) throw new Error(`wiping ${hostName} failed: ${r.stderr.trim()}`);
+      return { wiped: dirs };
+    },
+  };
+}

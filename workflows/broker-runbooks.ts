@@ -1,0 +1,179 @@
+import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { invalidInput, unsafeToProceed } from '../src/errors';
+import { type ReassignmentGoal } from '../src/reassignment';
+import {
+  addBrokersInput,
+  type AddBrokersInput,
+  changeReplicationFactorInput,
+  type ChangeReplicationFactorInput,
+  decommissionBrokerInput,
+  type DecommissionBrokerInput,
+  rebalanceLeadersInput,
+  type RebalanceLeadersInput,
+} from '../src/runbooks/brokers';
+import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
+import { type ReassignmentExecution } from '../src/runbooks/reassignment';
+import { LOCK_OPTIONS, READ_OPTIONS } from './activity-options';
+import { RunbookControls } from './controls';
+import { reassignPartitions, type ReassignPartitionsResult } from './reassign-partitions';
+
+const read = proxyActivities<Activities>(READ_OPTIONS);
+const lock = proxyActivities<Activities>(LOCK_OPTIONS);
+const hostOps = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput', 'UnsafeToProceed', 'UnknownCluster'] },
+});
+
+/** A disruptive runbook's controls: it holds the cluster lock for its whole run, its child reassignment included. */
+function disruptive(runbook: string, rawInput: unknown): RunbookControls {
+  const cluster = clusterNamedIn(rawInput);
+  const { workflowId } = workflowInfo();
+  return new RunbookControls({
+    runbook,
+    cluster,
+    approvers: (rawInput as { approvers?: string[] } | null)?.approvers ?? null,
+    lock: {
+      acquire: () => lock.acquireClusterLock({ cluster, workflowId, runbook }),
+      release: () => lock.releaseClusterLock({ cluster, workflowId }),
+    },
+  });
+}
+
+/** Runs the reassignment as a child workflow; its plan is approved there (`<this workflow ID>/reassign`). */
+async function reassign(controls: RunbookControls, cluster: string, goal: ReassignmentGoal, execution: ReassignmentExecution): Promise<ReassignPartitionsResult> {
+  const childId = `${workflowInfo().workflowId}/reassign`;
+  controls.setDetail(`reassignment runs in child workflow \`${childId}\`: its plan is approved there`);
+  return controls.step(
+    'reassign partitions (child workflow)',
+    () =>
+      executeChild(reassignPartitions, {
+        workflowId: childId,
+        args: [
+          {
+            cluster,
+            goal,
+            throttleBytesPerSec: execution.throttleBytesPerSec,
+            maxMovesPerBroker: execution.maxMovesPerBroker,
+            maxMovesPerCluster: execution.maxMovesPerCluster,
+            oneNewReplicaAtATime: execution.oneNewReplicaAtATime,
+            approval: execution.approval,
+            approvers: execution.approvers,
+            batchTimeoutMinutes: execution.batchTimeoutMinutes,
+            electLeaders: execution.electLeaders,
+          },
+        ],
+      }),
+    // An abort here cancels the child, which cancels its moves and removes its throttles.
+    { interruptible: true },
+  );
+}
+
+/** Maps inventory host names to broker ids, refusing hosts that are not brokers of this cluster. */
+async function brokerIdsOf(cluster: string, hosts: string[]): Promise<{ host: string; nodeId: number }[]> {
+  const inv = await read.describeInventory(cluster);
+  return hosts.map((name) => {
+    const h = inv.expected.find((e) => e.host === name);
+    if (!h) throw invalidInput(`hosts: "${name}" is not in the inventory of cluster ${cluster} (known: ${inv.expected.map((e) => e.host).join(', ')})`);
+    if (!h.roles.includes('broker') || h.nodeId === null) throw invalidInput(`hosts: "${name}" is not a broker host`);
+    return { host: name, nodeId: h.nodeId };
+  });
+}
+
+/**
+ * addBrokers: bring new brokers in and move their share of replicas onto them.
+ * Guarantees: new brokers are registered before anything moves; the reassignment moves the minimum for a
+ * balanced cluster, behind approval, throttled, and with its throttles always removed (see reassignPartitions).
+ */
+export async function addBrokers(rawInput: AddBrokersInput): Promise<ReassignPartitionsResult> {
+  const controls = disruptive('addBrokers', rawInput);
+  return controls.run(async () => {
+    const input = await controls.step('validate the input', async () => parseRunbookInput('addBrokers', addBrokersInput, rawInput));
+    const brokers = await controls.step('find the new brokers in the inventory', () => brokerIdsOf(input.cluster, input.hosts));
+    const { mode } = await read.describeInventory(input.cluster);
+    if (input.startBrokers) {
+      for (const b of brokers) {
+        if (mode === 'kraft') await controls.step(`format storage on ${b.host} with the cluster's ID`, () => hostOps.formatBrokerStorage(input.cluster, b.host));
+        await controls.step(`start Kafka on ${b.host}`, () => hostOps.startNode(input.cluster, b.host));
+      }
+    }
+    for (const b of brokers) {
+      await controls.step(`wait for broker ${b.nodeId} to register`, () => hostOps.waitForBrokerRegistered(input.cluster, b.nodeId, input.registrationTimeoutMinutes * 60_000), {
+        interruptible: true,
+      });
+    }
+    return reassign(controls, input.cluster, { kind: 'addBrokers', brokerIds: brokers.map((b) => b.nodeId) }, input);
+  });
+}
+
+export interface DecommissionResult {
+  reassignment: ReassignPartitionsResult;
+  stopped: string[];
+  unregistered: number[];
+  wiped: string[];
+}
+
+/**
+ * decommissionBroker: empty brokers, then (after approval) stop them, unregister them (KRaft), and optionally
+ * wipe their data (after a second approval).
+ * Guarantees: refuses before anything moves when the remaining brokers cannot hold every topic's replication
+ * factor; moves exactly the replicas on the brokers; stops nothing that still holds a replica.
+ */
+export async function decommissionBroker(rawInput: DecommissionBrokerInput): Promise<DecommissionResult> {
+  const controls = disruptive('decommissionBroker', rawInput);
+  return controls.run(async () => {
+    const input = await controls.step('validate the input', async () => parseRunbookInput('decommissionBroker', decommissionBrokerInput, rawInput));
+    const brokers = await controls.step('find the brokers in the inventory', () => brokerIdsOf(input.cluster, input.hosts));
+    const ids = brokers.map((b) => b.nodeId);
+    const reassignment = await reassign(controls, input.cluster, { kind: 'removeBrokers', brokerIds: ids }, input);
+    const metadata = await controls.step('verify the brokers hold no replica', () => read.readClusterMetadata(input.cluster));
+    const left = metadata.topics.flatMap((t) => t.partitions.filter((p) => p.replicas.some((r) => ids.includes(r))).map((p) => `${t.name}-${p.partition}`));
+    if (left.length > 0) throw unsafeToProceed(`brokers ${ids.join(', ')} still hold replicas of ${left.length} partitions (${left.slice(0, 5).join(', ')}): not stopping them`);
+    const result: DecommissionResult = { reassignment, stopped: [], unregistered: [], wiped: [] };
+    if (!input.stopBrokers) return result;
+    await controls.requireApproval('stop-brokers', `brokers ${ids.join(', ')} (${input.hosts.join(', ')}) are empty. Stop them${input.unregister ? ' and unregister them' : ''}?`);
+    for (const b of brokers) {
+      await controls.step(`stop Kafka on ${b.host}`, () => hostOps.stopNode(input.cluster, b.host));
+      await controls.step(`wait for ${b.host} to exit`, () => hostOps.waitForProcessExit(input.cluster, b.host), { interruptible: true });
+      result.stopped.push(b.host);
+    }
+    const { mode } = await read.describeInventory(input.cluster);
+    if (input.unregister && mode === 'kraft') {
+      for (const b of brokers) {
+        await controls.step(`wait for broker ${b.nodeId} to leave the metadata`, () => hostOps.waitForBrokerDeregistered(input.cluster, b.nodeId), { interruptible: true });
+        await controls.step(`unregister broker ${b.nodeId}`, () => hostOps.unregisterBroker(input.cluster, b.nodeId));
+        result.unregistered.push(b.nodeId);
+      }
+    }
+    if (input.wipeData) {
+      await controls.requireApproval('wipe-data', `delete the data dirs of ${input.hosts.join(', ')}? This cannot be undone.`);
+      for (const b of brokers) result.wiped.push(...(await controls.step(`wipe the data of ${b.host}`, () => hostOps.wipeBrokerData(input.cluster, b.host))).wiped);
+    }
+    return result;
+  });
+}
+
+/**
+ * changeReplicationFactor: raise or lower one topic's replication factor.
+ * Guarantees: an increase copies only the new replicas; a decrease copies nothing; refused when the cluster
+ * has too few brokers.
+ */
+export async function changeReplicationFactor(rawInput: ChangeReplicationFactorInput): Promise<ReassignPartitionsResult> {
+  const controls = disruptive('changeReplicationFactor', rawInput);
+  return controls.run(async () => {
+    const input = await controls.step('validate the input', async () => parseRunbookInput('changeReplicationFactor', changeReplicationFactorInput, rawInput));
+    return reassign(controls, input.cluster, { kind: 'setReplicationFactor', topic: input.topic, replicationFactor: input.replicationFactor }, input);
+  });
+}
+
+/**
+ * rebalanceLeaders: spread preferred leaders evenly by reordering replica lists (no data moves), then elect.
+ */
+export async function rebalanceLeaders(rawInput: RebalanceLeadersInput): Promise<ReassignPartitionsResult> {
+  const controls = disruptive('rebalanceLeaders', rawInput);
+  return controls.run(async () => {
+    const input = await controls.step('validate the input', async () => parseRunbookInput('rebalanceLeaders', rebalanceLeadersInput, rawInput));
+    return reassign(controls, input.cluster, { kind: 'balanceLeaders' }, input);
+  });
+}
