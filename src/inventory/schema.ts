@@ -83,9 +83,13 @@ const sshSchema = z
 const commandsSchema = z
   .object({
     start: z.string().min(1).default('sudo systemctl start kafka'),
-    stop: z.string().min(1).default('sudo systemctl stop kafka'),
-    /** Exit 0 when the Kafka process runs on the host. */
-    status: z.string().min(1).default('systemctl is-active --quiet kafka'),
+    /**
+     * Sends the controlled shutdown and returns; the runbook waits for the exit itself. A blocking
+     * `systemctl stop` would let systemd SIGKILL a slow broker after TimeoutStopSec: a kill nobody approved.
+     */
+    stop: z.string().min(1).default('sudo systemctl stop --no-block kafka'),
+    /** Exit 0 while the Kafka process exists, shutting down included (`is-active` says no while deactivating). */
+    status: z.string().min(1).default('test "$(systemctl show -p MainPID --value kafka)" != 0'),
     /** Forced stop, used only after a timeout and a human approval. */
     kill: z.string().min(1).default('sudo systemctl kill --signal=SIGKILL kafka'),
     /** How to run one of Kafka's CLI tools; {{tool}} is e.g. kafka-metadata-quorum.sh. */

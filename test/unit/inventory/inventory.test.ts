@@ -45,7 +45,7 @@ describe('a valid inventory', () => {
     const h = inv.hosts[1]!;
     expect(h).toMatchObject({ name: 'kafka-2', address: '10.0.0.2', nodeId: 2, roles: ['broker', 'controller'], rack: 'az-2' });
     expect(h.ssh).toMatchObject({ user: 'kafka', port: 22, privateKeyFile: '~/.ssh/id_ed25519', strictHostKeyChecking: true });
-    expect(h.kafka.commands.stop).toBe('sudo systemctl stop kafka');
+    expect(h.kafka.commands.stop).toBe('sudo systemctl stop --no-block kafka');
     expect(inv.client.sasl?.password).toEqual({ env: 'KAFKA_OPS_PASSWORD' });
   });
 
@@ -64,7 +64,7 @@ describe('a valid inventory', () => {
     expect(a!.ssh).toMatchObject({ port: 2222, user: 'kafka' });
     expect(a!.kafka.commands).toMatchObject({ start: 'start-kafka {{configFile}}', stop: 'stop-it' });
     expect(renderCommand(a!.kafka.commands.start, a!)).toBe('start-kafka /etc/k/server.properties');
-    expect(b!.kafka.commands.stop).toBe('sudo systemctl stop kafka');
+    expect(b!.kafka.commands.stop).toBe('sudo systemctl stop --no-block kafka');
   });
 });
 
