@@ -46,6 +46,30 @@ export function createBrokerActivities({ clusters, shell }: { clusters: ClusterR
       return { unregistered: true };
     },
 
+    /**
+     * KRaft: upgrades metadata.version to `version`'s release (kafka-features.sh: `--release-version` on 4.x,
+     * `--metadata` before). Irreversible: the workflow runs it only after an approval that says so.
+     */
+    async finalizeMetadataVersion(cluster: string, version: string): Promise<{ before: string | null; after: string | null }> {
+      const inv = clusters.get(cluster);
+      if (inv.mode !== 'kraft') throw invalidInput(`cluster ${cluster} is in ZooKeeper mode: metadata.version is a KRaft feature`);
+      const release = version.split('.').slice(0, 2).join('.');
+      const hostsToTry = inv.hosts.filter((h) => h.roles.includes('broker'));
+      let lastErr: Error | null = null;
+      for (const h of hostsToTry) {
+        try {
+          const tool = (args: string[]) => runKafkaTool(shell, h, inv.bootstrapServers, inv.client.toolCommandConfig, 'kafka-features.sh', args);
+          const before = finalizedLevel(await tool(['describe']), 'metadata.version');
+          await tool(['upgrade', Number(version.split('.')[0]) >= 4 ? '--release-version' : '--metadata', release]);
+          const after = finalizedLevel(await tool(['describe']), 'metadata.version');
+          return { before, after };
+        } catch (err) {
+          lastErr = err as Error;
+        }
+      }
+      throw lastErr ?? new Error(`no broker host in cluster ${cluster} to run kafka-features.sh from`);
+    },
+
     /** Deletes a stopped, empty broker's data. Only behind its own approval gate. */
     async wipeBrokerData(cluster: string, hostName: string): Promise<{ wiped: string[] }> {
       const host = clusters.host(cluster, hostName);
@@ -57,4 +81,10 @@ export function createBrokerActivities({ clusters, shell }: { clusters: ClusterR
       return { wiped: dirs };
     },
   };
+}
+
+/** `kafka-features.sh describe` → the finalized level of one feature, e.g. "3.9-IV0" or "27". */
+export function finalizedLevel(describeOutput: string, feature: string): string | null {
+  const line = describeOutput.split('\n').find((l) => new RegExp(`Feature:\\s*${feature.replace('.', '\\.')}\\b`).test(l));
+  return line ? (/FinalizedVersionLevel:\s*(\S+)/.exec(line)?.[1] ?? null) : null;
 }

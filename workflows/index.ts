@@ -3,3 +3,4 @@ export { clusterHealth } from './cluster-health';
 export { clusterLock } from './cluster-lock';
 export { reassignPartitions } from './reassign-partitions';
 export { addBrokers, changeReplicationFactor, decommissionBroker, rebalanceLeaders } from './broker-runbooks';
+export { rollingRestart } from './rolling-restart';
