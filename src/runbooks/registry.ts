@@ -1,5 +1,6 @@
 import { type z } from 'zod';
 import { addBrokersInput, changeReplicationFactorInput, decommissionBrokerInput, rebalanceLeadersInput } from './brokers';
+import { rollingRestartInput } from '../rolling/input';
 import { clusterHealthInput } from './cluster-health';
 import { reassignPartitionsInput } from './reassignment';
 
@@ -21,6 +22,13 @@ export const RUNBOOKS: Record<string, RunbookEntry> = {
     disruptive: false,
     summary: 'read-only health check of a cluster against its inventory',
     doc: 'runbooks/cluster-health.md',
+  },
+  'rolling-restart': {
+    workflowType: 'rollingRestart',
+    schema: rollingRestartInput,
+    disruptive: true,
+    summary: 'restart or upgrade nodes batch by batch, guarded by min ISR and quorum, with rollback and an approved finalize',
+    doc: 'runbooks/rolling-restart.md',
   },
   'add-brokers': {
     workflowType: 'addBrokers',
