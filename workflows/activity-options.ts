@@ -12,3 +12,9 @@ export const LOCK_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1s', maximumInterval: '5s', maximumAttempts: 10, nonRetryableErrorTypes: ['ClusterBusy'] },
 };
+
+/** Commands that change a host or the cluster: idempotent, so retried through brief SSH or broker trouble; typed refusals are final. */
+export const CHANGE_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput', 'UnsafeToProceed', 'UnknownCluster'] },
+};

@@ -7,16 +7,12 @@ import { batchMoves, batchThrottle, describeProgress, formatDuration, leaderChan
 import { type ReplicaMove } from '../src/reassignment/types';
 import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
 import { type ReassignmentExecution, reassignPartitionsInput, type ReassignPartitionsInput } from '../src/runbooks/reassignment';
-import { LOCK_OPTIONS, READ_OPTIONS } from './activity-options';
+import { CHANGE_OPTIONS, LOCK_OPTIONS, READ_OPTIONS } from './activity-options';
 import { RunbookControls } from './controls';
 
 const read = proxyActivities<Activities>(READ_OPTIONS);
 const lock = proxyActivities<Activities>(LOCK_OPTIONS);
-/** Config and reassignment calls: idempotent, so retried through brief broker or SSH trouble. */
-const change = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput', 'UnsafeToProceed', 'UnknownCluster'] },
-});
+const change = proxyActivities<Activities>(CHANGE_OPTIONS);
 /** Waits poll inside the activity and heartbeat, so history does not grow with polls. */
 const waits = (timeoutMinutes: number) =>
   proxyActivities<Activities>({

@@ -4,16 +4,12 @@ import { aborted, invalidInput, unsafeToProceed } from '../src/errors';
 import { evaluateHealth, FindingCode } from '../src/health';
 import { installSourceFor, NodeWaitFailure, planRollingRestart, renderRollingPlan, requiresApproval, type PlannedNode, type RestartBatch, type RollingRestartInput, rollingRestartInput, type RollingRestartInputRaw } from '../src/rolling';
 import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
-import { LOCK_OPTIONS, READ_OPTIONS } from './activity-options';
+import { CHANGE_OPTIONS, LOCK_OPTIONS, READ_OPTIONS } from './activity-options';
 import { describe, RunbookControls } from './controls';
 
 const read = proxyActivities<Activities>(READ_OPTIONS);
 const lock = proxyActivities<Activities>(LOCK_OPTIONS);
-/** Host commands: idempotent, retried through brief SSH trouble; a typed refusal is final. */
-const host = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput', 'UnsafeToProceed', 'UnknownCluster'] },
-});
+const host = proxyActivities<Activities>(CHANGE_OPTIONS);
 /** Waits poll inside the activity (about once a second) and heartbeat; a timeout comes back to the workflow to ask a human. */
 const waitFor = (timeoutSeconds: number) =>
   proxyActivities<Activities>({

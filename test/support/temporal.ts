@@ -1,9 +1,9 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { type Client } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { SEARCH_ATTRIBUTES } from '../../src/names';
+import { progressQuery, type RunbookProgress, SEARCH_ATTRIBUTES } from '../../src/names';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 
@@ -87,4 +87,27 @@ function quietRuntime(): void {
   } catch {
     // Already installed by an earlier test file in this process.
   }
+}
+
+/**
+ * Activities that delegate to whatever fake the current test made, so one worker serves every test of a
+ * file while each test starts from a fresh fake. `names` lists the activities to register.
+ */
+export function delegatingActivities<T extends object>(names: (keyof T)[], current: () => T): Record<string, (...args: never[]) => unknown> {
+  return Object.fromEntries(names.map((n) => [n, (...args: never[]) => (current()[n] as (...a: never[]) => unknown)(...args)]));
+}
+
+/** The failure a run ended with (WorkflowFailedError's cause): its type and message. */
+export async function runFailure(result: Promise<unknown>): Promise<{ type?: string; message: string }> {
+  const err = await result.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!(err instanceof WorkflowFailedError)) throw new Error(`expected the run to fail, got ${err === null ? 'success' : String(err)}`);
+  return err.cause as { type?: string; message: string };
+}
+
+/** Waits until the run waits at `gate`. */
+export function waitingAtGate(handle: { query: (q: typeof progressQuery) => Promise<RunbookProgress> }, gate: string): Promise<true> {
+  return eventually(async () => (await handle.query(progressQuery)).pendingGate?.name === gate, 20_000, `gate ${gate}`);
 }

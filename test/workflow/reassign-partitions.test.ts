@@ -1,4 +1,4 @@
-import { type Client, WorkflowFailedError } from '@temporalio/client';
+import { type Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
@@ -8,7 +8,7 @@ import { type ClusterMetadata } from '../../src/model/cluster';
 import { brokersCounted, type EntityThrottleConfigs, type MoveStep, verifyAssignment } from '../../src/reassignment-exec';
 import { type ReplicaMove } from '../../src/reassignment/types';
 import { reassignmentPlanQuery, type ReassignPartitionsResult } from '../../workflows/reassign-partitions';
-import { eventually, startWorkflowTestBed, testWorkflowBundle, type WorkflowTestBed } from '../support/temporal';
+import { delegatingActivities, eventually, runFailure, startWorkflowTestBed, testWorkflowBundle, waitingAtGate, type WorkflowTestBed } from '../support/temporal';
 import { ClusterBuilder } from '../unit/health/builder';
 
 type Fakes = Pick<
@@ -163,10 +163,8 @@ let client: Client;
 let fake: FakeCluster;
 
 beforeAll(async () => {
-  // Activities delegate to whichever fake the current test made.
-  const proxy = new Proxy({} as Fakes, { get: (_t, name: keyof Fakes) => (...args: never[]) => (fake.activities()[name] as (...a: never[]) => unknown)(...args) });
-  const names: (keyof Fakes)[] = Object.keys(new FakeCluster().activities()) as (keyof Fakes)[];
-  bed = await startWorkflowTestBed(TASK_QUEUE, Object.fromEntries(names.map((n) => [n, proxy[n]])));
+  const names = Object.keys(new FakeCluster().activities()) as (keyof Fakes)[];
+  bed = await startWorkflowTestBed(TASK_QUEUE, delegatingActivities(names, () => fake.activities()));
   client = bed.client;
 }, 120_000);
 afterAll(async () => bed?.stop());
@@ -183,16 +181,9 @@ const start = (input: Record<string, unknown>, taskQueue = TASK_QUEUE) =>
     workflowExecutionTimeout: '3 minutes',
   });
 type Handle = Awaited<ReturnType<typeof start>>;
-const waitingAt = (h: Handle, gate: string) => eventually(async () => (await h.query(progressQuery)).pendingGate?.name === gate, 20_000, `gate ${gate}`);
+const waitingAt = waitingAtGate;
 const approve = (h: Handle) => h.executeUpdate(approveUpdate, { args: [{ gate: 'approve-plan', approver: 'sre-on-call', reason: 'ticket OPS-1' }] });
-async function failureOf(h: Handle) {
-  const err = await h.result().then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  return (err as WorkflowFailedError).cause as { type?: string; message: string };
-}
+const failureOf = (h: Handle) => runFailure(h.result());
 
 test('the plan is shown and waits for approval; the approved plan is executed exactly, then verified', async () => {
   const h = await start({ throttleBytesPerSec: 1_000_000 });

@@ -1,4 +1,4 @@
-import { type Client, WorkflowFailedError } from '@temporalio/client';
+import { type Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
@@ -6,7 +6,7 @@ import type { Activities } from '../../activities';
 import { abortUpdate, approveUpdate, progressQuery } from '../../src/names';
 import { NodeWaitFailure } from '../../src/rolling';
 import { type RollingRestartResult } from '../../workflows/rolling-restart';
-import { eventually, startWorkflowTestBed, testWorkflowBundle, type WorkflowTestBed } from '../support/temporal';
+import { delegatingActivities, eventually, runFailure, startWorkflowTestBed, testWorkflowBundle, waitingAtGate, type WorkflowTestBed } from '../support/temporal';
 import { ClusterBuilder, expectedNode, hostObservation, quorum } from '../unit/health/builder';
 
 type Fakes = Pick<
@@ -119,7 +119,7 @@ let fake: FakeNodes;
 
 beforeAll(async () => {
   const names = Object.keys(new FakeNodes().activities()) as (keyof Fakes)[];
-  bed = await startWorkflowTestBed(TASK_QUEUE, Object.fromEntries(names.map((n) => [n, (...args: never[]) => (fake.activities()[n] as (...a: never[]) => unknown)(...args)])));
+  bed = await startWorkflowTestBed(TASK_QUEUE, delegatingActivities(names, () => fake.activities()));
   client = bed.client;
 }, 120_000);
 afterAll(async () => bed?.stop());
@@ -131,16 +131,9 @@ let seq = 0;
 const start = (input: Record<string, unknown>, taskQueue = TASK_QUEUE) =>
   client.workflow.start('rollingRestart', { taskQueue, workflowId: `rr-${Date.now()}-${seq++}`, args: [{ cluster: 'c1', ...input }], workflowExecutionTimeout: '3 minutes' });
 type Handle = Awaited<ReturnType<typeof start>>;
-const waitingAt = (h: Handle, gate: string) => eventually(async () => (await h.query(progressQuery)).pendingGate?.name === gate, 20_000, `gate ${gate}`);
+const waitingAt = waitingAtGate;
 const answer = (h: Handle, gate: string, choice?: string) => h.executeUpdate(approveUpdate, { args: [{ gate, approver: 'sre-on-call', reason: 'checked', choice }] });
-async function failureOf(h: Handle) {
-  const err = await h.result().then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  return (err as WorkflowFailedError).cause as { type?: string; message: string };
-}
+const failureOf = (h: Handle) => runFailure(h.result());
 const nodeSteps = (id: number) => [`guard ${id}`, `stop ${H(id)}`, `exited ${H(id)}`, `deregistered ${id}`, `start ${H(id)}`, `registered ${id}`, `caught-up ${id}`, `quorum ${id}`, 'elect'];
 
 test('a rolling restart: one node at a time, guarded, the active controller last, each back before the next', async () => {
