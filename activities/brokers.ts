@@ -37,7 +37,15 @@ export function createBrokerActivities({ clusters, shell }: { clusters: ClusterR
       const host = live[0];
       if (!host) throw unsafeToProceed(`no live broker host in cluster ${cluster} to run kafka-cluster.sh from`);
       try {
-        await runKafkaTool(shell, host, inv.bootstrapServers, inv.client.toolCommandConfig, 'kafka-cluster.sh', ['unregister', '--id', String(nodeId)]);
+        // kafka-cluster.sh takes its connection flags after the subcommand, not before.
+        await runKafkaTool(shell, host, inv.bootstrapServers, undefined, 'kafka-cluster.sh', [
+          'unregister',
+          '--bootstrap-server',
+          inv.bootstrapServers.join(','),
+          ...(inv.client.toolCommandConfig ? ['--command-config', inv.client.toolCommandConfig] : []),
+          '--id',
+          String(nodeId),
+        ], { bootstrapFlag: null });
       } catch (err) {
         // Already gone is the outcome we want.
         if (/BrokerIdNotRegistered|not registered|does not exist/i.test((err as Error).message)) return { unregistered: false };
