@@ -1,6 +1,6 @@
 import { invalidInput, unsafeToProceed } from '../src/errors';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
-import { type ClusterRegistry } from './clusters';
+import { type ClusterRegistry, kafkaClient } from './clusters';
 import { readMetadata, runKafkaTool } from './cluster-reads';
 import { type HostShell } from './ssh';
 
@@ -76,6 +76,52 @@ export function createBrokerActivities({ clusters, shell }: { clusters: ClusterR
         }
       }
       throw lastErr ?? new Error(`no broker host in cluster ${cluster} to run kafka-features.sh from`);
+    },
+
+    /**
+     * Canary: produces one record with acks=all to `topic` and reads that same record back, proving the
+     * cluster still serves clients. Throws (retryable) when the round trip does not finish in time.
+     */
+    async canaryRoundTrip(cluster: string, topic: string, timeoutMs = 30_000): Promise<{ partition: number; offset: string; roundTripMs: number }> {
+      const kafka = kafkaClient(clusters.get(cluster), 'kafka-runbooks-canary');
+      const started = Date.now();
+      const value = `kafka-runbooks canary ${new Date().toISOString()} ${Math.random().toString(36).slice(2)}`;
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await producer.connect();
+      let partition: number;
+      let offset: string;
+      try {
+        const [meta] = await producer.send({ topic, acks: -1, messages: [{ key: 'kafka-runbooks-canary', value }] });
+        if (!meta) throw new Error(`canary: no produce result for ${topic}`);
+        partition = meta.partition;
+        offset = meta.baseOffset ?? meta.offset ?? '0';
+      } finally {
+        await producer.disconnect();
+      }
+      const consumer = kafka.consumer({ groupId: `kafka-runbooks-canary-${Date.now()}`, allowAutoTopicCreation: false });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic, fromBeginning: false });
+        let found = () => undefined as void;
+        const seen = new Promise<void>((resolve) => (found = resolve));
+        // kafkajs seeks only once the consumer runs.
+        await consumer.run({
+          eachMessage: async ({ message }) => {
+            if (message.value?.toString() === value) found();
+          },
+        });
+        consumer.seek({ topic, partition, offset });
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`canary: the record produced to ${topic}-${partition}@${offset} was not read back within ${timeoutMs} ms`)), timeoutMs)));
+        try {
+          await Promise.race([seen, timeout]);
+        } finally {
+          clearTimeout(timer);
+        }
+      } finally {
+        await consumer.disconnect();
+      }
+      return { partition, offset, roundTripMs: Date.now() - started };
     },
 
     /** Deletes a stopped, empty broker's data. Only behind its own approval gate. */

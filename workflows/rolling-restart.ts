@@ -102,6 +102,10 @@ export async function rollingRestart(rawInput: RollingRestartInputRaw): Promise<
       if (input.preferredLeaderElection && batch.nodes.some((n) => n.roles.includes('broker'))) {
         await controls.step(`batch ${i + 1}: elect preferred leaders`, () => host.restorePreferredLeaders(input.cluster, {}));
       }
+      if (input.canaryTopic) {
+        const topic = input.canaryTopic;
+        await controls.step(`batch ${i + 1}: canary produce and consume on ${topic}`, () => host.canaryRoundTrip(input.cluster, topic));
+      }
     }
     if (input.targetVersion) result.finalized = await finalize(controls, input, plan.mode);
     controls.setDetail(`done: ${[...reports.values()].filter((r) => r.outcome === 'restarted').length} nodes restarted`);

@@ -1,6 +1,9 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { createBrokerActivities } from '../../activities/brokers';
+import { createClusterRegistry } from '../../activities/clusters';
+import { createHostShell } from '../../activities/ssh';
+import { loadInventories } from '../../src/inventory/load';
 import { startTraffic, trafficVerdict } from './support/traffic';
-import { eventually, inventoryHost, loadLabInventory, registeredBrokers, runHostCommand, useLab } from './support/lab';
+import { createTopicWithRetry, eventually, inventoryHost, loadLabInventory, registeredBrokers, runHostCommand, useLab } from './support/lab';
 
 /**
  * The traffic harness the runbook e2e tests rely on, proved on its own: it sees a broker restart through
@@ -10,10 +13,7 @@ describe('traffic harness', () => {
   const lab = useLab({ name: 'e2e-traffic', subnet: 23, mode: 'kraft' });
 
   test('a broker restarted mid-traffic: every acknowledged message consumed exactly once', async () => {
-    const admin = new Kafka({ brokers: lab().bootstrapServers, logLevel: logLevel.NOTHING }).admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'traffic', numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] }], waitForLeaders: true });
-    await admin.disconnect();
+    await createTopicWithRetry(lab().bootstrapServers, { topic: 'traffic', numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] });
 
     const traffic = await startTraffic({ bootstrapServers: lab().bootstrapServers, topic: 'traffic' });
     await eventually('some traffic', async () => traffic.acked(), (n) => n > 50, 30_000);
@@ -29,6 +29,19 @@ describe('traffic harness', () => {
     expect(report.acked).toBeGreaterThan(100);
     expect(report.lost).toEqual([]);
     expect(report.duplicated).toEqual([]);
+  });
+
+  test('the canary activity produces a record and reads that same record back', async () => {
+    const shell = createHostShell();
+    const canary = createBrokerActivities({ clusters: createClusterRegistry(loadInventories([lab().inventoryPath])), shell });
+    try {
+      const r = await canary.canaryRoundTrip('e2e-traffic', 'traffic');
+      expect(r.partition).toBeGreaterThanOrEqual(0);
+      expect(Number(r.offset)).toBeGreaterThanOrEqual(0);
+      await expect(canary.canaryRoundTrip('e2e-traffic', 'no-such-topic', 5_000)).rejects.toThrow();
+    } finally {
+      await shell.close();
+    }
   });
 
 });

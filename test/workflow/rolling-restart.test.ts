@@ -33,6 +33,7 @@ type Fakes = Pick<
   | 'restoreVersionLink'
   | 'restoreNodeConfig'
   | 'finalizeMetadataVersion'
+  | 'canaryRoundTrip'
   | 'acquireClusterLock'
   | 'releaseClusterLock'
 >;
@@ -107,6 +108,7 @@ class FakeNodes {
       },
       restoreNodeConfig: async (_c, h) => (this.log.push(`restore-config ${h}`), { changed: true }),
       finalizeMetadataVersion: async (_c, v) => (this.log.push(`finalize ${v}`), { before: '3.9-IV0', after: '4.3-IV0' }),
+      canaryRoundTrip: async (_c, topic) => (this.log.push(`canary ${topic}`), { partition: 0, offset: '0', roundTripMs: 1 }),
       acquireClusterLock: async () => undefined,
       releaseClusterLock: async () => undefined,
     };
@@ -145,6 +147,11 @@ test('a rolling restart: one node at a time, guarded, the active controller last
     [H(2), 'restarted', '3.9.2', '3.9.2'],
     [H(3), 'restarted', '3.9.2', '3.9.2'],
   ]);
+});
+
+test('with a canary topic, each batch ends with a produce-and-consume round trip', async () => {
+  await (await start({ canaryTopic: 'canary' })).result();
+  expect(fake.log.filter((l) => l === 'elect' || l.startsWith('canary'))).toEqual(['elect', 'canary canary', 'elect', 'canary canary', 'elect', 'canary canary']);
 });
 
 test('an upgrade switches each node, then finalizes only after the irreversible approval', async () => {
