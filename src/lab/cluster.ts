@@ -10,7 +10,7 @@ import { parseInventory } from '../inventory/load';
 import { type Inventory, type InventoryHost } from '../inventory/schema';
 import { labLog } from './log';
 import { type HostPaths, clusterDir, clusterStateFile, fetchKafkaScript, hostPaths, installName, inventoryFile, kafkaToolsDir, labRoot, sshPaths } from './paths';
-import { isAlive, portAnswers, processesMentioning, readPidFile, terminate, waitFor } from './process';
+import { isAlive, isAliveAndOurs, portAnswers, processesMentioning, readPidFile, terminate, waitFor } from './process';
 import { type CommandResult, ensureClientKey, ensureHostKey, sshExec, startSshd, updateKnownHosts } from './ssh';
 import { type TemporalServer, temporalDown, temporalUp } from './temporal';
 import {
@@ -94,11 +94,12 @@ const withPaths = (root: string, name: string, h: LabHostPlan): LabHost => ({ ..
 /** Pids the lab may have to stop for a cluster: each host's sshd and Kafka/ZooKeeper process, read now. */
 function livePids(root: string, state: LabState): { host: string; what: 'kafka' | 'zookeeper' | 'sshd'; pid: number }[] {
   const out: { host: string; what: 'kafka' | 'zookeeper' | 'sshd'; pid: number }[] = [];
+  const ours = `${join(root, state.spec.name)}/`;
   for (const h of state.hosts.map((x) => withPaths(root, state.spec.name, x))) {
     const service = readPidFile(h.paths.pidFile);
-    if (isAlive(service)) out.push({ host: h.name, what: h.kind, pid: service as number });
+    if (isAliveAndOurs(service, ours)) out.push({ host: h.name, what: h.kind, pid: service as number });
     const sshd = readPidFile(h.paths.sshdPidFile);
-    if (isAlive(sshd)) out.push({ host: h.name, what: 'sshd', pid: sshd as number });
+    if (isAliveAndOurs(sshd, ours)) out.push({ host: h.name, what: 'sshd', pid: sshd as number });
   }
   return out;
 }

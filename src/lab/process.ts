@@ -14,6 +14,19 @@ export function readPidFile(path: string): number | null {
 }
 
 /** Alive = exists and is not a zombie (a killed daemon whose parent has not reaped it yet is gone for us). */
+/**
+ * A live process whose command line names `needle` (the lab's directory). A pid file can outlive its
+ * process, and the pid can be reused by anything, another lab's broker included: never trust the number alone.
+ */
+export function isAliveAndOurs(pid: number | null, needle: string): boolean {
+  if (!isAlive(pid)) return false;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(needle);
+  } catch {
+    return false;
+  }
+}
+
 export function isAlive(pid: number | null): boolean {
   if (pid === null) return false;
   try {

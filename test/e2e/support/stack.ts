@@ -32,7 +32,11 @@ export async function startWorker(env: NodeJS.ProcessEnv, timeoutMs = 120_000): 
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   await new Promise<void>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`worker did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => {
+      // Never leave a worker behind that will not be stopped by anyone.
+      child.kill('SIGKILL');
+      fail(new Error(`worker did not start in ${timeoutMs} ms:\n${out}`));
+    }, timeoutMs);
     const check = () => {
       if (out.includes('worker started')) {
         clearTimeout(timer);
