@@ -80,3 +80,37 @@ export async function eventually<T>(what: string, probe: () => Promise<T>, accep
 
 /** Processes whose command line names the lab's directory (sshds, JVMs, tools started there). */
 export const processesOfLab = (lab: Pick<LabCluster, 'labDir'>): { pid: number; cmdline: string }[] => processesMentioning(`${lab.labDir}/`);
+
+/**
+ * Creates a topic and waits until every partition has a leader and its replicas are in sync (up to 2), retrying
+ * while a just-started cluster still settles its metadata (UNKNOWN_TOPIC_OR_PARTITION, seen under heavy load).
+ */
+export async function createTopicWithRetry(
+  bootstrapServers: string[],
+  topic: { topic: string; numPartitions: number; replicationFactor: number; configEntries?: { name: string; value: string }[] },
+): Promise<void> {
+  const { Kafka, logLevel } = await import('kafkajs');
+  const admin = new Kafka({ brokers: bootstrapServers, logLevel: logLevel.NOTHING, retry: { retries: 10 } }).admin();
+  await admin.connect();
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.createTopics({ topics: [topic], waitForLeaders: false });
+        break;
+      } catch (err) {
+        if ((err as { type?: string }).type === 'TOPIC_ALREADY_EXISTS') break;
+        if (attempt >= 5) throw err;
+        await sleep(3000);
+      }
+    }
+    const inSync = Math.min(2, topic.replicationFactor);
+    await eventually(
+      `topic ${topic.topic}: every partition led and in sync`,
+      async () => (await admin.fetchTopicMetadata({ topics: [topic.topic] })).topics[0]?.partitions ?? [],
+      (ps) => ps.length === topic.numPartitions && ps.every((p) => p.leader >= 0 && p.isr.length >= inSync),
+      180_000,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
