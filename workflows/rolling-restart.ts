@@ -167,6 +167,9 @@ async function restartNode(controls: RunbookControls, input: RollingRestartInput
   report.oldVersion = version.runningVersion ?? version.linkVersion;
   const backup = await controls.step(`${h}: back up the config`, () => host.backupNodeConfig(c, h));
   const down = Date.now();
+  // From here until it has started again, an abort or failure must not leave this node down.
+  const undoStart = `start ${h} again`;
+  controls.onUndo(undoStart, async () => void (await host.startNode(c, h)));
   await controls.step(`${h}: stop (controlled shutdown)`, () => host.stopNode(c, h));
   try {
     await controls.step(`${h}: wait for the process to exit`, () => waitFor(t.stopSeconds).waitForProcessExit(c, h, t.stopSeconds * 1000), { interruptible: true });
@@ -182,11 +185,19 @@ async function restartNode(controls: RunbookControls, input: RollingRestartInput
   let switched: { previousTarget: string | null } | null = null;
   if (input.targetVersion) {
     const target = input.targetVersion;
+    const undoSwitch = `put ${h} back on its previous version`;
+    controls.onUndo(undoSwitch, async () => {
+      if (switched?.previousTarget) await host.restoreVersionLink(c, h, switched.previousTarget);
+      await host.restoreNodeConfig(c, h, backup.path);
+    });
     switched = await controls.step(`${h}: switch to ${target}`, () => host.switchVersion(c, h, target, installSourceFor(input, h)));
     await controls.step(`${h}: carry the config over`, () => host.carryOverNodeConfig(c, h, { runningVersion: report.oldVersion ?? target, targetVersion: target }));
   }
   try {
     await controls.step(`${h}: start`, () => host.startNode(c, h));
+    // Started: it runs a definite version now; an abort from here on leaves it as it is.
+    controls.forgetUndo(`put ${h} back on its previous version`);
+    controls.forgetUndo(undoStart);
     await waitUntilBack(controls, input, node);
     report.downMs = Date.now() - down;
     report.newVersion = input.targetVersion ?? report.oldVersion;

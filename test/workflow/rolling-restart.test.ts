@@ -243,6 +243,27 @@ test('abort while a node catches up: no further node is touched', async () => {
   expect(fake.log.some((l) => l.includes(H(2)) || l === 'guard 2')).toBe(false);
 });
 
+test('abort while a node is down: it is started again (on its previous version during an upgrade)', async () => {
+  fake.hold(`exited ${H(1)}`);
+  const h = await start({});
+  await eventually(() => fake.log.includes(`exited ${H(1)}`), 20_000, 'node 1 stopping');
+  await h.executeUpdate(abortUpdate, { args: [{ by: 'sre-on-call' }] });
+  expect((await failureOf(h)).type).toBe('RunbookAborted');
+  expect(fake.log.at(-1)).toBe(`start ${H(1)}`);
+
+  // During an upgrade, an abort right after the switch puts the node back on its old version, then starts it.
+  fake = new FakeNodes();
+  fake.hold(`switch ${H(1)} 4.3.1`);
+  const u = await start({ targetVersion: '4.3.1' });
+  await eventually(() => fake.log.includes(`switch ${H(1)} 4.3.1`), 20_000, 'node 1 switching');
+  await u.executeUpdate(abortUpdate, { args: [{ by: 'sre-on-call' }] });
+  fake.release(`switch ${H(1)} 4.3.1`);
+  expect((await failureOf(u)).type).toBe('RunbookAborted');
+  expect(fake.log.slice(-3)).toEqual([`restore-link ${H(1)} kafka_2.13-3.9.2`, `restore-config ${H(1)}`, `start ${H(1)}`]);
+  expect(fake.version.get(H(1))).toBe('3.9.2');
+  expect(fake.log.some((l) => l.includes(H(2)))).toBe(false);
+});
+
 test('a worker restart mid-node neither restarts the node twice nor skips its wait', async () => {
   const queue = `${TASK_QUEUE}-restart`;
   const makeWorker = async () => Worker.create({ connection: bed.env.nativeConnection, taskQueue: queue, workflowBundle: await testWorkflowBundle(), activities: fake.activities() });
