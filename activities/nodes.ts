@@ -565,6 +565,25 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
       return result;
     },
 
+    /**
+     * Read-only preflight for an upgrade: is Kafka `version` installed under installDir (or at the staged path),
+     * or does the archive on the host hold it? Checked before any node goes down.
+     */
+    async checkTargetVersion(cluster: string, hostName: string, version: string, source: InstallSource | null = null): Promise<{ host: string; ok: boolean; detail: string }> {
+      const host = kafkaHost(cluster, hostName);
+      if (!/^\d+\.\d+\.\d+$/.test(version)) throw invalidInput(`version "${version}" must look like 3.9.2`);
+      const jar = `kafka-clients-${version}.jar`;
+      const dir = shellQuote(host.kafka.installDir);
+      const script =
+        source?.kind === 'archive'
+          ? `a=${shellQuote(source.path)}; [ -f "$a" ] || { echo "no archive $a"; exit 1; }; tar -tf "$a" | grep -q "/libs/${jar}$" && echo "archive $a holds ${version}" || { echo "archive $a does not hold Kafka ${version}"; exit 1; }`
+          : source?.kind === 'staged'
+            ? `case ${shellQuote(source.path)} in /*) t=${shellQuote(source.path)} ;; *) t=${dir}/${shellQuote(source.path)} ;; esac; [ -f "$t/libs/${jar}" ] && echo "staged at $t" || { echo "$t has no libs/${jar}"; exit 1; }`
+            : `for d in ${dir}/kafka_*-${version} ${dir}/kafka-${version}; do [ -f "$d/libs/${jar}" ] && { echo "installed at $d"; exit 0; }; done; echo "no install of Kafka ${version} under ${host.kafka.installDir}"; exit 1`;
+      const r = await shell.exec(host, script, { timeoutMs: 60_000 });
+      return { host: hostName, ok: r.code === 0, detail: (r.stdout || r.stderr).trim().split('\n').pop() ?? '' };
+    },
+
     /** The reverse of switchVersion: points `current` back at `previousTarget` (as switchVersion returned it). */
     async restoreVersionLink(cluster: string, hostName: string, previousTarget: string): Promise<VersionSwitch> {
       const host = kafkaHost(cluster, hostName);

@@ -124,6 +124,12 @@ async function preflight(input: RollingRestartInput) {
   if (blocking.length > 0) throw unsafeToProceed(`not starting: ${blocking.slice(0, 5).map((f) => f.message).join(' ')}`, { findings: blocking });
   const plan = planRollingRestart(input, { expected: inventory.expected, metadata: withQuorum, hosts });
   if (plan.problems.length > 0) throw invalidInput(`cannot plan this restart: ${plan.problems.join(' ')}`);
+  if (input.targetVersion) {
+    const target = input.targetVersion;
+    const checks = await Promise.all(plan.nodes.map((n) => host.checkTargetVersion(input.cluster, n.host, target, installSourceFor(input, n.host))));
+    const missing = checks.filter((c) => !c.ok);
+    if (missing.length > 0) throw unsafeToProceed(`Kafka ${target} is not available on every host: ${missing.map((m) => `${m.host}: ${m.detail}`).join('; ')}`);
+  }
   return plan;
 }
 

@@ -281,6 +281,14 @@ describe('switchVersion: 3-node KRaft lab formatted by Kafka 3.9.2', () => {
     return /Kafka version: (\S+)/.exec(r.stdout)?.[1] ?? '';
   };
 
+  test('checkTargetVersion finds an installed version and names what is missing, without changing anything', async () => {
+    const c = h.inventory.name;
+    expect(await h.call(h.nodes.checkTargetVersion, c, 'kafka-2', '4.3.1', null)).toMatchObject({ host: 'kafka-2', ok: true, detail: expect.stringMatching(/^installed at .*kafka_2\.13-4\.3\.1$/) });
+    expect(await h.call(h.nodes.checkTargetVersion, c, 'kafka-2', '9.9.9', null)).toMatchObject({ ok: false, detail: expect.stringContaining('no install of Kafka 9.9.9 under') });
+    expect(await h.call(h.nodes.checkTargetVersion, c, 'kafka-2', '4.3.1', { kind: 'archive', path: '/nonexistent/kafka.tgz' })).toMatchObject({ ok: false, detail: 'no archive /nonexistent/kafka.tgz' });
+    expect((await h.call(h.nodes.readNodeVersion, c, 'kafka-2')).linkVersion).toBe('3.9.2');
+  }, 60_000);
+
   test('refuses to switch a running node', async () => {
     await expect(h.call(h.nodes.switchVersion, h.inventory.name, 'kafka-1', '4.3.1', null)).rejects.toMatchObject({
       type: 'UnsafeToProceed',

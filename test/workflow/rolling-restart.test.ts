@@ -34,6 +34,7 @@ type Fakes = Pick<
   | 'restoreNodeConfig'
   | 'finalizeMetadataVersion'
   | 'canaryRoundTrip'
+  | 'checkTargetVersion'
   | 'acquireClusterLock'
   | 'releaseClusterLock'
 >;
@@ -49,6 +50,8 @@ class FakeNodes {
   /** Scripted failures: activity name + host/node → how many more times to fail, and with what. */
   failures = new Map<string, { times: number; type: string }>();
   holds = new Map<string, Promise<void>>();
+  /** Hosts where the upgrade's target version is not installed. */
+  missingInstall: string[] = [];
   releases = new Map<string, () => void>();
 
   hold(key: string) {
@@ -108,6 +111,7 @@ class FakeNodes {
       },
       restoreNodeConfig: async (_c, h) => (this.log.push(`restore-config ${h}`), { changed: true }),
       finalizeMetadataVersion: async (_c, v) => (this.log.push(`finalize ${v}`), { before: '3.9-IV0', after: '4.3-IV0' }),
+      checkTargetVersion: async (_c, h, v) => ({ host: h, ok: !this.missingInstall.includes(h), detail: this.missingInstall.includes(h) ? `no install of Kafka ${v} under /opt/kafka` : 'installed' }),
       canaryRoundTrip: async (_c, topic) => (this.log.push(`canary ${topic}`), { partition: 0, offset: '0', roundTripMs: 1 }),
       acquireClusterLock: async () => undefined,
       releaseClusterLock: async () => undefined,
@@ -166,6 +170,14 @@ test('an upgrade switches each node, then finalizes only after the irreversible 
   expect(result.finalized).toEqual({ feature: 'metadata.version', before: '3.9-IV0', after: '4.3-IV0' });
   expect(result.nodes.every((n) => n.newVersion === '4.3.1' && n.oldVersion === '3.9.2')).toBe(true);
   expect(result.gates).toEqual([expect.objectContaining({ gate: 'finalize', outcome: 'approved', approver: 'sre-on-call' })]);
+});
+
+test('an upgrade whose target version is missing on a host is refused before any node goes down', async () => {
+  fake.missingInstall = [H(3)];
+  const f = await failureOf(await start({ targetVersion: '4.3.1' }));
+  expect(f.type).toBe('UnsafeToProceed');
+  expect(f.message).toBe(`Kafka 4.3.1 is not available on every host: ${H(3)}: no install of Kafka 4.3.1 under /opt/kafka`);
+  expect(fake.log.filter((l) => l.startsWith('stop'))).toEqual([]);
 });
 
 test('a rejected finalize leaves the metadata version alone', async () => {
