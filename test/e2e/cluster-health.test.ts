@@ -1,9 +1,7 @@
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Kafka, logLevel } from 'kafkajs';
 import { type HealthReport } from '../../src/health';
 import { type LabCluster } from '../../src/lab';
-import { startDevServer } from '../support/temporal';
-import { cli, stackEnv, startWorker, type WorkerProcess } from './support/stack';
+import { cli, stackEnv, startWorker, useDevServer, type WorkerProcess } from './support/stack';
 import { eventually, inventoryHost, loadLabInventory, registeredBrokers, runHostCommand, useLab } from './support/lab';
 
 /**
@@ -11,13 +9,7 @@ import { eventually, inventoryHost, loadLabInventory, registeredBrokers, runHost
  * whose brokers are stopped and started over SSH.
  */
 
-let temporal: TestWorkflowEnvironment;
-beforeAll(async () => {
-  temporal = await startDevServer();
-}, 120_000);
-afterAll(async () => {
-  await temporal?.teardown();
-});
+const temporal = useDevServer();
 
 async function createTopic(lab: LabCluster, topic: string) {
   const admin = new Kafka({ brokers: lab.bootstrapServers, logLevel: logLevel.NOTHING }).admin();
@@ -36,7 +28,7 @@ function healthScenario(opts: { name: string; subnet: number; mode: 'kraft' | 'z
     let env: NodeJS.ProcessEnv;
 
     beforeAll(async () => {
-      env = stackEnv(temporal, [lab().inventoryPath], `e2e-${opts.name}`);
+      env = stackEnv(temporal(), [lab().inventoryPath], `e2e-${opts.name}`);
       worker = await startWorker(env);
       await createTopic(lab(), 'payments');
     }, 180_000);

@@ -1,10 +1,8 @@
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { addHost } from '../../src/lab';
 import { type RunbookProgress } from '../../src/names';
-import { startDevServer } from '../support/temporal';
 import { createTopicWithRetry, eventually, inventoryHost, loadLabInventory, registeredBrokers, runHostCommand, useLab } from './support/lab';
-import { cli, type CliResult, stackEnv, startWorker, type WorkerProcess } from './support/stack';
+import { cli, type CliResult, stackEnv, startWorker, useDevServer, type WorkerProcess } from './support/stack';
 import { startTraffic, type Traffic } from './support/traffic';
 
 /**
@@ -15,13 +13,7 @@ import { startTraffic, type Traffic } from './support/traffic';
 
 const LAB = 'e2e-reassign';
 
-let temporal: TestWorkflowEnvironment;
-beforeAll(async () => {
-  temporal = await startDevServer();
-}, 120_000);
-afterAll(async () => {
-  await temporal?.teardown();
-});
+const temporal = useDevServer();
 
 describe('reassignment runbooks: 3-broker KRaft lab, Kafka 4.3.1', () => {
   const lab = useLab({ name: LAB, subnet: 24, version: '4.3.1' });
@@ -30,7 +22,7 @@ describe('reassignment runbooks: 3-broker KRaft lab, Kafka 4.3.1', () => {
   const kafka = () => new Kafka({ clientId: 'e2e-reassign', brokers: lab().bootstrapServers, logLevel: logLevel.NOTHING });
 
   beforeAll(async () => {
-    env = stackEnv(temporal, [lab().inventoryPath], `e2e-${LAB}`);
+    env = stackEnv(temporal(), [lab().inventoryPath], `e2e-${LAB}`);
     worker = await startWorker(env);
   }, 180_000);
   afterAll(async () => {

@@ -1,13 +1,11 @@
-import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LabCluster, type LabUpOptions, labDown, labUp } from '../../src/lab';
 import { type RollingRestartResult } from '../../workflows/rolling-restart';
-import { startDevServer } from '../support/temporal';
 import { eventually, inventoryHost, loadLabInventory, registeredBrokers, runHostCommand } from './support/lab';
 import { createTopic, kafkaPid, linkVersion, runningVersion, runStatus, serverStarts, startRollingRestart, type StatusJson } from './support/rolling';
-import { cli, stackEnv, startWorker, type WorkerProcess } from './support/stack';
+import { cli, stackEnv, startWorker, useDevServer, type WorkerProcess } from './support/stack';
 import { startTraffic, type Traffic } from './support/traffic';
 
 /**
@@ -16,13 +14,7 @@ import { startTraffic, type Traffic } from './support/traffic';
  * (RF 3, min ISR 2) running throughout that must lose and duplicate nothing.
  */
 
-let temporal: TestWorkflowEnvironment;
-beforeAll(async () => {
-  temporal = await startDevServer();
-}, 180_000);
-afterAll(async () => {
-  await temporal?.teardown();
-});
+const temporal = useDevServer();
 
 const ONLY = process.env.RR_SCENARIOS?.split(',') ?? null;
 const scenario = (key: string, title: string, fn: () => void) => (ONLY && !ONLY.includes(key) ? describe.skip : describe)(`${key}. ${title}`, fn);
@@ -47,7 +39,7 @@ function useRrLab(opts: LabUpOptions & { name: string; subnet: number }, upTimeo
 function useStack(lab: () => LabCluster, name: string) {
   const s: { env: NodeJS.ProcessEnv; worker: WorkerProcess | null; traffic: Traffic | null } = { env: {}, worker: null, traffic: null };
   beforeAll(async () => {
-    s.env = stackEnv(temporal, [lab().inventoryPath], `e2e-${name}`);
+    s.env = stackEnv(temporal(), [lab().inventoryPath], `e2e-${name}`);
     s.worker = await startWorker(s.env, 400_000);
     await createTopic(lab(), 'orders');
     s.traffic = await startTraffic({ bootstrapServers: lab().bootstrapServers, topic: 'orders', messagesPerSecond: 20 });
@@ -194,7 +186,7 @@ scenario('c', 'a broken 4.3.1 install on kafka-2: rolled back, the run halts', (
     expect(st.progress?.steps.some((x) => x.name.startsWith('kafka-3'))).toBe(false);
 
     await approve(s.env, id, 'halted-at-kafka-2', 'abort');
-    const err = await temporal.client.workflow
+    const err = await temporal().client.workflow
       .getHandle(id)
       .result()
       .then(

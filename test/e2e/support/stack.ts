@@ -2,7 +2,7 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from '../../support/temporal';
+import { REPO_ROOT, startDevServer } from '../../support/temporal';
 
 const execFileAsync = promisify(execFile);
 
@@ -74,4 +74,19 @@ export async function cli(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 18
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
+}
+
+/** A real Temporal dev server for the whole test file: started before its tests, torn down after. */
+export function useDevServer(): () => TestWorkflowEnvironment {
+  let env: TestWorkflowEnvironment | undefined;
+  beforeAll(async () => {
+    env = await startDevServer();
+  }, 180_000);
+  afterAll(async () => {
+    await env?.teardown();
+  });
+  return () => {
+    if (!env) throw new Error('the Temporal dev server did not start (see beforeAll)');
+    return env;
+  };
 }
