@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { parseLeaderElection } from '../src/rolling/tool-output';
 import { type Admin, ConfigResourceTypes, type ITopicMetadata } from 'kafkajs';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import { clusterBusy, invalidInput, unsafeToProceed } from '../src/errors';
@@ -595,24 +596,15 @@ export function kafkaConfigsAlterArgs(a: ConfigAlteration): string[] {
 }
 
 /** Parses kafka-leader-election.sh output (3.9 and 4.x print the same lines). */
+/** kafka-leader-election.sh output as partition refs (the one parser is src/rolling's parseLeaderElection). */
 export function parseLeaderElectionOutput(stdout: string): { elected: PartitionRef[]; notNeeded: PartitionRef[]; failed: (PartitionRef & { error: string })[] } {
-  const list = (s: string): PartitionRef[] =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter((x) => x.length > 0)
-      .map(parsePartitionName)
-      .sort(comparePartitions);
-  const result = { elected: [] as PartitionRef[], notNeeded: [] as PartitionRef[], failed: [] as (PartitionRef & { error: string })[] };
-  for (const line of stdout.split('\n')) {
-    let m = /^Successfully completed leader election \(\w+\) for partitions (.*)$/.exec(line.trim());
-    if (m?.[1]) result.elected.push(...list(m[1]));
-    m = /^Valid replica already elected for partitions (.*)$/.exec(line.trim());
-    if (m?.[1]) result.notNeeded.push(...list(m[1]));
-    m = /^Error completing leader election \(\w+\) for partition: (\S+): (.*)$/.exec(line.trim());
-    if (m?.[1] && m[2]) result.failed.push({ ...parsePartitionName(m[1]), error: m[2] });
-  }
-  return result;
+  const parsed = parseLeaderElection(stdout);
+  const refs = (names: string[]) => names.map(parsePartitionName).sort(comparePartitions);
+  return {
+    elected: refs(parsed.elected),
+    notNeeded: refs(parsed.alreadyPreferred),
+    failed: parsed.failed.map((f) => ({ ...parsePartitionName(f.partition), error: f.error })),
+  };
 }
 
 function parsePartitionName(name: string): PartitionRef {
