@@ -82,7 +82,8 @@ export class RunbookControls {
   private readonly progress: RunbookProgress;
   private pending: { gate: PendingGate; decision: GateDecision | null } | null = null;
   private readonly undo: Undo[] = [];
-  private interruptible: CancellationScope | null = null;
+  /** Every wait in flight: batches restart nodes in parallel, so several can be waiting at once. */
+  private readonly interruptible = new Set<CancellationScope>();
   private terminal: RunbookStatus | null = null;
   private publishedStatus: RunbookStatus | null = null;
 
@@ -255,14 +256,14 @@ export class RunbookControls {
 
   private async runInterruptible<T>(fn: () => Promise<T>): Promise<T> {
     const scope = new CancellationScope();
-    this.interruptible = scope;
+    this.interruptible.add(scope);
     try {
       return await scope.run(fn);
     } catch (err) {
       if (this.progress.abort !== null && isCancellation(err)) throw this.abortFailure();
       throw err;
     } finally {
-      this.interruptible = null;
+      this.interruptible.delete(scope);
     }
   }
 
@@ -358,7 +359,7 @@ export class RunbookControls {
     if (this.progress.abort === null) {
       this.progress.abort = { by: req.by, reason: req.reason };
       this.note(`abort requested by ${req.by}${req.reason ? `: ${req.reason}` : ''}`);
-      this.interruptible?.cancel();
+      for (const scope of this.interruptible) scope.cancel();
     }
     this.publish();
     return { status: this.status(), message: 'the run stops at the next safe point and runs its undo steps' };

@@ -187,6 +187,21 @@ describe('pause, resume, abort', () => {
     expect(calls.slice(2)).toEqual(['change a', 'wait w', 'revert a']);
   });
 
+  test('abort interrupts every wait in flight, not just the latest one', async () => {
+    const h = await startProbe({ cluster: 'c1', steps: ['a', 'w', 'b'], parallelWaitStep: 'w' });
+    await eventually(() => calls.includes('wait w-1') && calls.includes('wait w-2'), 20_000, 'both waits');
+    await h.executeUpdate(abortUpdate, { args: [{ by: 'erin' }] });
+    const f = await failureOf(h.result());
+    expect(f.type).toBe('RunbookAborted');
+    expect(calls.filter((c) => !c.startsWith('wait'))).toEqual(['change a', 'revert a']);
+    // Both waits were interrupted and ended; neither was left running behind the undo.
+    const waits = (await progress(h)).steps.filter((s) => s.name.startsWith('wait w-'));
+    expect(waits.map((s) => [s.name, s.state, s.endedAt !== null])).toEqual([
+      ['wait w-1', 'failed', true],
+      ['wait w-2', 'failed', true],
+    ]);
+  });
+
   test('controls are refused once the run has ended', async () => {
     const h = await startProbe({ cluster: 'c1', steps: ['a'] });
     await h.result();

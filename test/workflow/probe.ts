@@ -21,6 +21,8 @@ export interface ProbeInput {
   disruptive?: boolean;
   /** A step that is a pure wait (interruptible by abort). */
   waitStep?: string;
+  /** A step made of two pure waits running at once, the way a batch waits for its nodes. */
+  parallelWaitStep?: string;
 }
 
 const fx = proxyActivities<ProbeActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
@@ -44,7 +46,9 @@ export async function controlsProbe(input: ProbeInput): Promise<string[]> {
     const done: string[] = [];
     for (const step of input.steps) {
       if (step === input.gateBefore) await controls.requireApproval(`before-${step}`, `about to change ${step}`, input.gatePolicy ?? {});
-      if (step === input.waitStep) {
+      if (step === input.parallelWaitStep) {
+        await Promise.all([1, 2].map((i) => controls.step(`wait ${step}-${i}`, () => fx.wait(`${step}-${i}`), { interruptible: true })));
+      } else if (step === input.waitStep) {
         await controls.step(`wait ${step}`, () => fx.wait(step), { interruptible: true });
       } else {
         await controls.step(`change ${step}`, () => fx.change(step));
