@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
 import { type Inventory, type InventoryHost } from '../src/inventory/schema';
-import { type ClusterMetadata, type ExpectedNode, type HostObservation, type QuorumState, type TopicState } from '../src/model/cluster';
+import { type ClusterMetadata, type ExpectedNode, type HostObservation, type QuorumObservation, type QuorumState, type TopicState } from '../src/model/cluster';
 import { parseQuorumReplication, versionFromInstallPath } from '../src/kafka-tools/parse';
 import { type ClusterRegistry, expectedNodes, kafkaClient } from './clusters';
 import { type HostShell } from './ssh';
@@ -19,6 +19,22 @@ export interface InventorySummary {
 
 /** Read-only activities: what the cluster and its hosts look like now. */
 export function createClusterReadActivities({ clusters, shell }: ClusterReadDeps) {
+  /** KRaft quorum state via kafka-metadata-quorum.sh on the first host that answers (kafkajs lacks DescribeQuorum). */
+  async function readQuorumState(cluster: string): Promise<QuorumState> {
+    const inv = clusters.get(cluster);
+    const candidates = inv.hosts.filter((h) => h.roles.includes('broker') || h.roles.includes('controller'));
+    const errors: string[] = [];
+    for (const host of candidates) {
+      try {
+        const out = await runKafkaTool(shell, host, inv.bootstrapServers, inv.client.toolCommandConfig, 'kafka-metadata-quorum.sh', ['describe', '--replication']);
+        return parseQuorumReplication(out);
+      } catch (err) {
+        errors.push(`${host.name}: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    throw new Error(`could not read the KRaft quorum from any host: ${errors.join('; ')}`);
+  }
+
   return {
     /** The inventory's expectations, without secrets or host paths. */
     async describeInventory(cluster: string): Promise<InventorySummary> {
@@ -31,20 +47,27 @@ export function createClusterReadActivities({ clusters, shell }: ClusterReadDeps
       return readMetadata(clusters.get(cluster));
     },
 
-    /** KRaft quorum state via kafka-metadata-quorum.sh on the first host that answers (kafkajs lacks DescribeQuorum). */
-    async readQuorumState(cluster: string): Promise<QuorumState> {
-      const inv = clusters.get(cluster);
-      const candidates = inv.hosts.filter((h) => h.roles.includes('broker') || h.roles.includes('controller'));
-      const errors: string[] = [];
-      for (const host of candidates) {
-        try {
-          const out = await runKafkaTool(shell, host, inv.bootstrapServers, inv.client.toolCommandConfig, 'kafka-metadata-quorum.sh', ['describe', '--replication']);
-          return parseQuorumReplication(out);
-        } catch (err) {
-          errors.push(`${host.name}: ${(err as Error).message.split('\n')[0]}`);
-        }
+    readQuorumState,
+
+    /** One static broker config as each registered broker reports it (describeConfigs; read-only). */
+    async readBrokerConfig(cluster: string, configName: string): Promise<{ nodeId: number; value: string | null }[]> {
+      const admin = kafkaClient(clusters.get(cluster)).admin();
+      await admin.connect();
+      try {
+        const { brokers } = await admin.describeCluster();
+        const described = await admin.describeConfigs({ includeSynonyms: false, resources: brokers.map((b) => ({ type: 4 /* BROKER */, name: String(b.nodeId), configNames: [configName] })) });
+        return described.resources
+          .map((r) => ({ nodeId: Number(r.resourceName), value: r.configEntries.find((e) => e.configName === configName)?.configValue ?? null }))
+          .sort((a, b) => a.nodeId - b.nodeId);
+      } finally {
+        await admin.disconnect();
       }
-      throw new Error(`could not read the KRaft quorum from any host: ${errors.join('; ')}`);
+    },
+
+    /** readQuorumState with the worker's clock at the answer, for a later guard to judge its age. */
+    async observeQuorum(cluster: string): Promise<QuorumObservation> {
+      const quorum = await readQuorumState(cluster);
+      return { quorum, observedAtMs: Date.now() };
     },
 
     /** Per host over SSH: process running, version from the `current` link, disk use of the data dirs. */

@@ -6,12 +6,14 @@ import { type CatchUpStatus, DEFAULT_QUORUM_FETCH_TIMEOUT_MS, type GuardDecision
 import { renderCommand, shellQuote } from '../src/inventory/commands';
 import { type Inventory, type InventoryHost } from '../src/inventory/schema';
 import { versionFromInstallPath } from '../src/kafka-tools/parse';
-import { type ClusterMetadata, type NodeId, type NodeRole, type QuorumState, type ReassignmentInFlight } from '../src/model/cluster';
-import { canRestartBatch } from '../src/rolling/batches';
-import { carryOverServerProperties } from '../src/rolling/config';
+import { type ClusterMetadata, type NodeId, type NodeRole, type QuorumObservation, type QuorumState, type ReassignmentInFlight } from '../src/model/cluster';
+
+export type { QuorumObservation };
+import { brokersToCheckForRecovery, canRestartBatch, isRecentQuorum, refuseRecovering } from '../src/rolling/batches';
+import { bumpProtocolVersion, carryOverServerProperties, type ConfigCarryOver, propertyValue } from '../src/rolling/config';
 import { NodeWaitFailure } from '../src/rolling/failures';
 import { type InstallSource } from '../src/rolling/input';
-import { BROKER_STATE_LOG_PATTERN, type BrokerStateReading, brokerStateFrom, type LeaderElectionOutcome, parseLeaderElection, versionFromClientsJar } from '../src/rolling/tool-output';
+import { BROKER_STATE_LOG_PATTERN, type BrokerStateReading, brokerStateFrom, type LeaderElectionOutcome, parseLeaderElection, partitionsToLeadAgain, versionFromClientsJar } from '../src/rolling/tool-output';
 import { type ClusterRegistry, kafkaClient } from './clusters';
 import { createClusterReadActivities, runKafkaTool } from './cluster-reads';
 import { type CommandResult, type HostShell } from './ssh';
@@ -69,10 +71,20 @@ export interface CatchUpResult extends WaitResult {
 export interface GuardResult extends WaitResult {
   /** The decision that allowed the batch, with what it did not check. */
   decision: GuardDecision;
+  /** How old the quorum observation behind the decision was (ms); null when no quorum was needed. */
+  quorumAgeMs: number | null;
+}
+
+export interface GuardOptions {
+  quorumFetchTimeoutMs?: number;
+  /** The latest quorum observation the caller has; the first poll uses it while isRecentQuorum says so. */
+  recentQuorum?: QuorumObservation | null;
 }
 
 export interface QuorumCatchUpResult extends WaitResult {
   leaderId: NodeId;
+  /** The read that showed the node caught up, for the next batch's guard. */
+  observation: QuorumObservation;
 }
 
 export interface VersionSwitch {
@@ -322,6 +334,53 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
 
   const statusShell = (host: InventoryHost): string => `( ${renderCommand(host.kafka.commands.status, host)} ) >/dev/null 2>&1`;
 
+  /** The file's text, and its bytes as base64 to compare against before writing. */
+  const readServerProperties = async (host: InventoryHost): Promise<{ text: string; base64: string }> => {
+    const r = await run(host, `base64 -w0 ${shellQuote(host.kafka.configFile)}`);
+    if (r.code !== 0) throw new Error(`cannot read ${host.kafka.configFile} on ${host.name}: ${r.stderr.trim()}`);
+    const base64 = r.stdout.trim();
+    return { text: Buffer.from(base64, 'base64').toString('utf8'), base64 };
+  };
+
+  /**
+   * Rewrites server.properties through a pure edit: refused (UnsafeToProceed) when the edit names problems;
+   * written atomically, and only if the file did not change since it was read.
+   */
+  const editServerProperties = async (host: InventoryHost, edit: (text: string) => ConfigCarryOver, what: string): Promise<ConfigCarryOverResult> => {
+    const cfg = shellQuote(host.kafka.configFile);
+    const old = await readServerProperties(host);
+    const result = edit(old.text);
+    if (result.problems.length > 0) throw unsafeToProceed(`config of ${host.name}: ${result.problems.join(' ')}`, { problems: result.problems });
+    if (!result.changed) return { changed: false, changes: [], warnings: result.warnings };
+    const script = [
+      `cfg=${cfg}`,
+      `[ "$(base64 -w0 "$cfg")" = ${shellQuote(old.base64)} ] || { echo "ERROR $cfg changed while it was being edited" >&2; exit 4; }`,
+      `printf %s ${shellQuote(B64(result.text))} | base64 -d > "$cfg.tmp-$$"`,
+      `chmod --reference="$cfg" "$cfg.tmp-$$"`,
+      `mv -f "$cfg.tmp-$$" "$cfg"`,
+    ].join('\n');
+    const w = await run(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`);
+    if (w.code === 4) throw unsafeToProceed(`config of ${host.name}: ${w.stderr.trim()}`);
+    if (w.code !== 0) throw new Error(`cannot write ${host.kafka.configFile} on ${host.name} (exit ${w.code}): ${w.stderr.trim()}`);
+    logInfo(what, { host: host.name, changes: result.changes });
+    return { changed: true, changes: result.changes, warnings: result.warnings };
+  };
+
+  /** The broker state from server.log (see readBrokerState). */
+  const brokerState = async (host: InventoryHost): Promise<BrokerStateReading> => {
+    const pattern = BROKER_STATE_LOG_PATTERN;
+    const script = [
+      `if ${statusShell(host)}; then echo "RUNNING 1"; else echo "RUNNING 0"; fi`,
+      `for f in $(ls -1t ${shellQuote(host.kafka.logDir)}/server.log* 2>/dev/null | head -n 30); do`,
+      `  case "$f" in *.gz) l="$(zcat "$f" 2>/dev/null | grep -E ${shellQuote(pattern)} | tail -n 1 || true)" ;; *) l="$(grep -E ${shellQuote(pattern)} "$f" | tail -n 1 || true)" ;; esac`,
+      '  if [ -n "$l" ]; then echo "LINE $l"; break; fi',
+      'done',
+    ].join('\n');
+    const r = await run(host, `bash -c ${shellQuote(script)}`, 30_000);
+    if (r.code !== 0) throw new Error(`cannot read the broker state on ${host.name} (exit ${r.code}): ${r.stderr.trim()}`);
+    return brokerStateFrom(tagged(r.stdout, 'RUNNING') === '1', tagged(r.stdout, 'LINE'));
+  };
+
   /**
    * Points `current` at `wanted` (a link value: relative to the link's directory, or absolute), atomically:
    * a new link beside it, renamed over it. Refused while the process runs (a running JVM may still load
@@ -414,26 +473,28 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
      */
     async carryOverNodeConfig(cluster: string, hostName: string, versions: { runningVersion: string; targetVersion: string }): Promise<ConfigCarryOverResult> {
       const inv = clusters.get(cluster);
-      const host = kafkaHost(cluster, hostName);
-      const cfg = shellQuote(host.kafka.configFile);
-      const read = await run(host, `base64 -w0 ${cfg}`);
-      if (read.code !== 0) throw new Error(`cannot read ${host.kafka.configFile} on ${host.name}: ${read.stderr.trim()}`);
-      const oldText = Buffer.from(read.stdout.trim(), 'base64').toString('utf8');
-      const result = carryOverServerProperties(oldText, { mode: inv.mode, ...versions });
-      if (result.problems.length > 0) throw unsafeToProceed(`config of ${host.name}: ${result.problems.join(' ')}`, { problems: result.problems });
-      if (!result.changed) return { changed: false, changes: [], warnings: result.warnings };
-      const script = [
-        `cfg=${cfg}`,
-        `[ "$(base64 -w0 "$cfg")" = ${shellQuote(read.stdout.trim())} ] || { echo "ERROR $cfg changed while it was being edited" >&2; exit 4; }`,
-        `printf %s ${shellQuote(B64(result.text))} | base64 -d > "$cfg.tmp-$$"`,
-        `chmod --reference="$cfg" "$cfg.tmp-$$"`,
-        `mv -f "$cfg.tmp-$$" "$cfg"`,
-      ].join('\n');
-      const w = await run(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`);
-      if (w.code === 4) throw unsafeToProceed(`config of ${host.name}: ${w.stderr.trim()}`);
-      if (w.code !== 0) throw new Error(`cannot write ${host.kafka.configFile} on ${host.name} (exit ${w.code}): ${w.stderr.trim()}`);
-      logInfo('server.properties carried over', { host: host.name, changes: result.changes });
-      return { changed: true, changes: result.changes, warnings: result.warnings };
+      return editServerProperties(kafkaHost(cluster, hostName), (text) => carryOverServerProperties(text, { mode: inv.mode, ...versions }), 'server.properties carried over');
+    },
+
+    /**
+     * ZooKeeper-mode finalize on one broker: inter.broker.protocol.version set to the target's major.minor
+     * (bumpProtocolVersion). Takes effect at the broker's next start. Idempotent.
+     */
+    async bumpNodeProtocolVersion(cluster: string, hostName: string, targetVersion: string): Promise<ConfigCarryOverResult> {
+      if (clusters.get(cluster).mode !== 'zookeeper') throw invalidInput(`cluster ${cluster} is in KRaft mode: inter.broker.protocol.version is a ZooKeeper-mode setting`);
+      return editServerProperties(kafkaHost(cluster, hostName), (text) => bumpProtocolVersion(text, targetVersion), 'inter.broker.protocol.version bumped');
+    },
+
+    /** Per broker host, the inter.broker.protocol.version its server.properties sets (null: none) and whether the bump to `targetVersion` would change it. */
+    async readProtocolVersionPins(cluster: string, targetVersion: string): Promise<{ host: string; pinned: string | null; needsBump: boolean; problems: string[] }[]> {
+      const brokers = clusters.get(cluster).hosts.filter((h) => h.roles.includes('broker'));
+      return Promise.all(
+        brokers.map(async (host) => {
+          const { text } = await readServerProperties(host);
+          const bump = bumpProtocolVersion(text, targetVersion);
+          return { host: host.name, pinned: propertyValue(text, 'inter.broker.protocol.version'), needsBump: bump.changed, problems: bump.problems };
+        }),
+      );
     },
 
     /**
@@ -671,24 +732,44 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
      * The guard wait before a batch: reads the cluster (readClusterMetadata; the KRaft quorum too when the
      * batch holds a controller) every max(pollIntervalMs, 2 s) until canRestartBatch allows the batch, and
      * returns that decision (its `ignored` list says what was not checked, e.g. RF <= min ISR topics).
+     * A batch broker missing from the metadata is read over SSH: while it recovers its logs (RECOVERY) it is
+     * fenced, and restarting it would start the recovery over, so the guard waits for it like any refusal.
      * Retryable GuardWaitTimeout with the last refusal in its details.
      */
     async waitForRestartAllowed(
       cluster: string,
       batch: { nodeId: NodeId; roles: NodeRole[] }[],
       timeoutMs: number = DEFAULT_WAIT_MS.guard,
-      quorumFetchTimeoutMs: number = DEFAULT_QUORUM_FETCH_TIMEOUT_MS,
+      { quorumFetchTimeoutMs = DEFAULT_QUORUM_FETCH_TIMEOUT_MS, recentQuorum = null }: GuardOptions = {},
     ): Promise<GuardResult> {
       const inv = clusters.get(cluster);
       const needsQuorum = inv.mode === 'kraft' && batch.some((n) => n.roles.includes('controller'));
+      let offered = recentQuorum;
+      let quorumAgeMs: number | null = null;
+      const readQuorum = async (): Promise<QuorumState> => {
+        const recent = offered;
+        offered = null; // only the first poll may use it; a refusal is re-checked on a fresh read
+        if (recent && isRecentQuorum(recent.observedAtMs, Date.now())) {
+          quorumAgeMs = Date.now() - recent.observedAtMs;
+          return recent.quorum;
+        }
+        const quorum = await reads.readQuorumState(cluster);
+        quorumAgeMs = 0;
+        return quorum;
+      };
       const { value, elapsedMs } = await pollUntil<GuardDecision>(
         { waitingFor: 'restart guard', nodes: batch.map((n) => n.nodeId) },
         timeoutMs,
         Math.max(pollIntervalMs, 2000),
         async () => {
           const metadata = await reads.readClusterMetadata(cluster);
-          const quorum = needsQuorum ? await reads.readQuorumState(cluster) : null;
-          const decision = canRestartBatch({ ...metadata, quorum }, batch, quorumFetchTimeoutMs);
+          const quorum = needsQuorum ? await readQuorum() : null;
+          const recovering: { nodeId: NodeId; host: string }[] = [];
+          for (const nodeId of brokersToCheckForRecovery(metadata, batch)) {
+            const host = brokerNode(cluster, nodeId);
+            if ((await brokerState(host)).state === 'RECOVERY') recovering.push({ nodeId, host: host.name });
+          }
+          const decision = refuseRecovering(canRestartBatch({ ...metadata, quorum }, batch, quorumFetchTimeoutMs), recovering);
           return { done: decision.safe, value: decision, progress: { reasons: decision.reasons.slice(0, 3) } };
         },
         (last, err, ms) =>
@@ -699,7 +780,7 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
             { nodes: batch.map((n) => n.nodeId), elapsedMs: ms, decision: last },
           ),
       );
-      return { decision: value, elapsedMs };
+      return { decision: value, elapsedMs, quorumAgeMs: needsQuorum ? quorumAgeMs : null };
     },
 
     /**
@@ -713,16 +794,17 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
       fetchTimeoutMs: number = DEFAULT_QUORUM_FETCH_TIMEOUT_MS,
     ): Promise<QuorumCatchUpResult> {
       controllerNode(cluster, nodeId);
-      const { value, elapsedMs } = await pollUntil<QuorumState>(
+      const { value, elapsedMs } = await pollUntil<QuorumObservation>(
         { waitingFor: 'controller caught up', nodeId },
         timeoutMs,
         pollIntervalMs,
         async () => {
           const quorum = await reads.readQuorumState(cluster);
           const voter = quorumVoterStatus(quorum, fetchTimeoutMs).find((v) => v.nodeId === nodeId);
-          return { done: quorum.leaderId >= 0 && voter?.caughtUp === true, value: quorum };
+          return { done: quorum.leaderId >= 0 && voter?.caughtUp === true, value: { quorum, observedAtMs: Date.now() } };
         },
-        (last, err, ms) => {
+        (lastObservation, err, ms) => {
+          const last = lastObservation?.quorum ?? null;
           const voter = last ? quorumVoterStatus(last, fetchTimeoutMs).find((v) => v.nodeId === nodeId) : undefined;
           const why = !last
             ? `the quorum could not be read (${err ?? 'no answer'})`
@@ -734,18 +816,22 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
           return waitTimedOut(NodeWaitFailure.QuorumCatchUpTimeout, `controller ${nodeId} is not caught up after ${Math.round(ms / 1000)} s: ${why}`, { nodeId, elapsedMs: ms });
         },
       );
-      return { leaderId: value.leaderId, elapsedMs };
+      return { leaderId: value.quorum.leaderId, elapsedMs, observation: value };
     },
 
     /**
-     * After a batch: preferred leader election (named apart from the reassignment runbook's
+     * After a node is back: preferred leader election (named apart from the reassignment runbook's
      * electPreferredLeaders, which throws on any failed partition) with kafka-leader-election.sh on the first broker or controller host that
-     * answers over SSH: every partition, or the ones given. Partitions already led by their preferred replica
+     * answers over SSH: every partition, the ones given, or the ones `preferredLeader` should lead again
+     * (read from the metadata now; none means no tool run). Partitions already led by their preferred replica
      * ("no election needed") count as success. Partitions Kafka could not elect (preferred replica out of the
      * ISR) are returned in `failed`, not thrown: the next batch's guard decides whether that matters.
      */
-    async restorePreferredLeaders(cluster: string, scope: { partitions?: TopicPartitionRef[] } = {}): Promise<LeaderElectionResult> {
+    async restorePreferredLeaders(cluster: string, scope: { partitions?: TopicPartitionRef[]; preferredLeader?: NodeId } = {}): Promise<LeaderElectionResult> {
       const inv = clusters.get(cluster);
+      if (scope.preferredLeader !== undefined) {
+        scope = { partitions: partitionsToLeadAgain(await reads.readClusterMetadata(cluster), scope.preferredLeader) };
+      }
       if (scope.partitions && scope.partitions.length === 0) return { host: '', elected: [], alreadyPreferred: [], failed: [] };
       const candidates = inv.hosts.filter((h) => h.roles.includes('broker') || h.roles.includes('controller'));
       const errors: string[] = [];
@@ -827,18 +913,7 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
      * tells (controller-only nodes have no broker state).
      */
     async readBrokerState(cluster: string, hostName: string): Promise<BrokerStateReading> {
-      const host = kafkaHost(cluster, hostName);
-      const pattern = BROKER_STATE_LOG_PATTERN;
-      const script = [
-        `if ${statusShell(host)}; then echo "RUNNING 1"; else echo "RUNNING 0"; fi`,
-        `for f in $(ls -1t ${shellQuote(host.kafka.logDir)}/server.log* 2>/dev/null | head -n 30); do`,
-        `  case "$f" in *.gz) l="$(zcat "$f" 2>/dev/null | grep -E ${shellQuote(pattern)} | tail -n 1 || true)" ;; *) l="$(grep -E ${shellQuote(pattern)} "$f" | tail -n 1 || true)" ;; esac`,
-        '  if [ -n "$l" ]; then echo "LINE $l"; break; fi',
-        'done',
-      ].join('\n');
-      const r = await run(host, `bash -c ${shellQuote(script)}`, 30_000);
-      if (r.code !== 0) throw new Error(`cannot read the broker state on ${host.name} (exit ${r.code}): ${r.stderr.trim()}`);
-      return brokerStateFrom(tagged(r.stdout, 'RUNNING') === '1', tagged(r.stdout, 'LINE'));
+      return brokerState(kafkaHost(cluster, hostName));
     },
   };
 }

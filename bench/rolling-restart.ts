@@ -105,6 +105,17 @@ function watchIsr(bootstrapServers: string[]) {
   };
 }
 
+/** Where the wall time went: every step with its start offset and duration, for finding the overhead. */
+function printTimeline(steps: { name: string; startedAt: string; endedAt?: string | null }[]) {
+  const t0 = steps[0] ? Date.parse(steps[0].startedAt) : 0;
+  console.log('step timeline (start offset, duration):');
+  for (const s of steps) {
+    const start = Date.parse(s.startedAt) - t0;
+    const dur = s.endedAt ? Date.parse(s.endedAt) - Date.parse(s.startedAt) : NaN;
+    console.log(`  +${(start / 1000).toFixed(2).padStart(7)} s  ${(dur / 1000).toFixed(2).padStart(6)} s  ${s.name}`);
+  }
+}
+
 async function historyEvents(client: Client, id: string): Promise<number> {
   const h = await client.workflow.getHandle(id).fetchHistory();
   return h.events?.length ?? 0;
@@ -127,6 +138,7 @@ async function realThreeNode(temporal: TestWorkflowEnvironment) {
         row('(i) wall time, 3-node lab (workflow wallMs / CLI start..result)', `${(result.wallMs / 1000).toFixed(1)} s / ${(externalWallMs / 1000).toFixed(1)} s`);
         row('(i) sum of nodes downMs', `${(sumDown / 1000).toFixed(1)} s (${result.nodes.map((n) => `${n.host} ${(Number(n.downMs) / 1000).toFixed(1)}`).join(', ')})`);
         row('(i) engine overhead = wallMs / sum(downMs)', (result.wallMs / sumDown).toFixed(3), '(target <= 1.15)');
+        printTimeline((await runStatus(env, id)).progress?.steps ?? []);
       }
       if (PARTS.has('ii')) {
         const steps = (await runStatus(env, id)).progress?.steps ?? [];
@@ -179,7 +191,7 @@ function fakeActivities(n: number): Fakes {
     readClusterMetadata: async () => metadata,
     readQuorumState: async () => q,
     inspectHosts: async () => [...brokers.map((id) => hostObservation(id)), ...controllers.map((id) => hostObservation(id, { roles: ['controller'], dataDirs: [] }))],
-    waitForRestartAllowed: async () => ({ elapsedMs: 1, decision: { safe: true, reasons: [], ignored: [] } }),
+    waitForRestartAllowed: async () => ({ elapsedMs: 1, decision: { safe: true, reasons: [], ignored: [] }, quorumAgeMs: null }),
     readBrokerState: async (_c, h) => ({ host: h, state: 'RUNNING' as const, stateCode: 3, line: null, running: true }) as never,
     readNodeVersion: async () => ({ linkTarget: null, linkVersion: '3.9.2', processRunning: true, runningVersion: '3.9.2', runningVersionFrom: 'process' as const }),
     backupNodeConfig: async (_c, h) => ({ path: `/etc/kafka/server.properties.bak-${h}`, reused: false }) as never,
@@ -190,7 +202,7 @@ function fakeActivities(n: number): Fakes {
     startNode: async () => ({ alreadyRunning: false, output: '' }),
     waitForBrokerRegistered: async () => wait,
     waitForBrokerCaughtUp: async () => ({ ...wait, status: {} as never }),
-    waitForQuorumCaughtUp: async () => ({ ...wait, leaderId: n + 2 }),
+    waitForQuorumCaughtUp: async () => ({ ...wait, leaderId: n + 2, observation: { quorum: q, observedAtMs: Date.now() } }),
     restorePreferredLeaders: async () => ({ host: 'x', elected: [], notNeeded: [], failed: [] }) as never,
     acquireClusterLock: async () => undefined,
     releaseClusterLock: async () => undefined,

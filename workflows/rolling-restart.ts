@@ -1,11 +1,31 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { NodeConfigBackup, NodeVersion } from '../activities/nodes';
 import { aborted, invalidInput, unsafeToProceed } from '../src/errors';
 import { evaluateHealth, FindingCode } from '../src/health';
-import { installSourceFor, NodeWaitFailure, planRollingRestart, renderRollingPlan, requiresApproval, type PlannedNode, type RestartBatch, type RollingRestartInput, rollingRestartInput, type RollingRestartInputRaw } from '../src/rolling';
+import type { QuorumObservation } from '../src/model/cluster';
+import {
+  type FinalizeReport,
+  installSourceFor,
+  type NodeReport,
+  NodeWaitFailure,
+  planRollingRestart,
+  renderRollingPlan,
+  renderRollingReport,
+  requiresApproval,
+  type PlannedNode,
+  type RestartBatch,
+  type RollingPlan,
+  type RollingRestartInput,
+  rollingRestartInput,
+  type RollingRestartInputRaw,
+  type RollingRestartResult,
+} from '../src/rolling';
 import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
 import { CHANGE_OPTIONS, LOCK_OPTIONS, READ_OPTIONS } from './activity-options';
 import { describe, RunbookControls } from './controls';
+
+export type { NodeReport, RollingRestartResult } from '../src/rolling';
 
 const read = proxyActivities<Activities>(READ_OPTIONS);
 const lock = proxyActivities<Activities>(LOCK_OPTIONS);
@@ -31,26 +51,14 @@ const BLOCKING = new Set<string>([
   FindingCode.MetadataUnavailable,
 ]);
 
-export interface NodeReport {
-  host: string;
-  nodeId: number;
-  oldVersion: string | null;
-  newVersion: string | null;
-  /** From the stop command to the node being caught up again. */
-  downMs: number | null;
-  /** Waiting for the guards before its batch. */
-  guardWaitMs: number;
-  outcome: 'restarted' | 'skipped' | 'rolled-back' | 'failed' | 'not-started';
-  note: string | null;
-}
-
-export interface RollingRestartResult {
+/** What one pass over the nodes changes on each node while it is down. */
+interface Roll {
+  /** Prefix of step and gate names; empty for the main roll. */
+  label: string;
+  /** Switch each node's binaries to this version (an upgrade). */
   targetVersion: string | null;
-  batches: number;
-  nodes: NodeReport[];
-  finalized: { feature: string; before: string | null; after: string | null } | null;
-  gates: { gate: string; outcome: string; approver: string; reason: string | null }[];
-  wallMs: number;
+  /** ZooKeeper-mode finalize: set inter.broker.protocol.version to this release's major.minor. */
+  protocolFor: string | null;
 }
 
 /**
@@ -58,12 +66,14 @@ export interface RollingRestartResult {
  * Guarantees:
  * - preflight refuses (before touching anything) a cluster with unregistered brokers, offline or under-min-ISR
  *   partitions, reassignments in flight or unreachable hosts;
- * - a batch goes down only when the restart guards allow it (min ISR per Strimzi's rule, KRaft quorum majority),
- *   re-checked right before it; if they do not within the guard timeout, a human chooses retry, skip or abort;
+ * - a batch goes down only when the restart guards allow it (min ISR per Strimzi's rule, KRaft quorum majority,
+ *   no broker in log recovery), checked right before it; if they do not within the guard timeout, a human
+ *   chooses retry, skip or abort;
  * - controllers before brokers, the active controller last; a node is back (registered and in every ISR, or a
- *   caught-up voter) before the next batch starts;
+ *   caught-up voter) and its preferred leaders elected before the next batch goes down;
  * - a node that does not come back is rolled back (upgrade) and the run stops at a gate: no further node is touched;
- * - a forced kill and the irreversible finalize happen only after explicit approval;
+ * - a forced kill and the irreversible finalize happen only after explicit approval, and the finalize only once
+ *   every node of the cluster runs the target version (ZooKeeper mode: with its second rolling restart);
  * - a worker restart resumes the step it was in: no node is restarted twice, no wait is skipped.
  */
 export async function rollingRestart(rawInput: RollingRestartInputRaw): Promise<RollingRestartResult> {
@@ -81,81 +91,156 @@ export async function rollingRestart(rawInput: RollingRestartInputRaw): Promise<
   const started = Date.now();
   return controls.run(async () => {
     const input = await controls.step('validate the input', async () => parseRunbookInput('rollingRestart', rollingRestartInput, rawInput));
-    const plan = await controls.step('preflight: the cluster is healthy and every host answers', () => preflight(input));
+    const { plan, quorum } = await controls.step('preflight: the cluster is healthy and every host answers', () => preflight(input, true));
     controls.extraDetails = renderRollingPlan(plan, input);
-    const reports = new Map<string, NodeReport>(
-      plan.nodes.map((n) => [n.host, { host: n.host, nodeId: n.nodeId, oldVersion: null, newVersion: null, downMs: null, guardWaitMs: 0, outcome: 'not-started', note: null }]),
-    );
-    const result: RollingRestartResult = { targetVersion: input.targetVersion ?? null, batches: plan.batches.length, nodes: [...reports.values()], finalized: null, gates: [], wallMs: 0 };
-    const finish = () => {
-      result.gates = controls.decisions.map((d) => ({ gate: d.gate, outcome: d.outcome, approver: d.approver, reason: d.reason }));
-      result.wallMs = Date.now() - started;
-      return result;
-    };
-    for (const [i, batch] of plan.batches.entries()) {
-      const names = batch.nodes.map((n) => n.host).join(', ');
-      controls.setDetail(`batch ${i + 1} of ${plan.batches.length}: ${names}`);
-      if (requiresApproval(input, { kind: 'batch', index: i })) await controls.requireApproval(`batch-${i + 1}`, `restart ${names}${input.targetVersion ? ` on ${input.targetVersion}` : ''}?`);
-      const go = await waitUntilSafe(controls, input, batch, i, reports);
-      if (go === 'skip') continue;
-      await Promise.all(batch.nodes.map((n) => restartNode(controls, input, n, reports.get(n.host) as NodeReport)));
-      if (input.preferredLeaderElection && batch.nodes.some((n) => n.roles.includes('broker'))) {
-        await controls.step(`batch ${i + 1}: elect preferred leaders`, () => host.restorePreferredLeaders(input.cluster, {}));
-      }
-      if (input.canaryTopic) {
-        const topic = input.canaryTopic;
-        await controls.step(`batch ${i + 1}: canary produce and consume on ${topic}`, () => host.canaryRoundTrip(input.cluster, topic));
-      }
+    const reports = reportsFor(plan);
+    await roll(controls, input, plan, reports, { label: '', targetVersion: input.targetVersion ?? null, protocolFor: null }, quorum);
+    let finalized: FinalizeReport | null = null;
+    let finalizeSkipped: string | null = null;
+    if (input.targetVersion) {
+      const outcome = await finalize(controls, input, plan.mode);
+      if (typeof outcome === 'string') finalizeSkipped = outcome;
+      else finalized = outcome;
     }
-    if (input.targetVersion) result.finalized = await finalize(controls, input, plan.mode);
-    controls.setDetail(`done: ${[...reports.values()].filter((r) => r.outcome === 'restarted').length} nodes restarted`);
-    return finish();
+    const nodes = [...reports.values()];
+    controls.setDetail(`done: ${nodes.filter((r) => r.outcome === 'restarted').length} nodes restarted`);
+    const result = {
+      targetVersion: input.targetVersion ?? null,
+      batches: plan.batches.length,
+      nodes,
+      finalized,
+      finalizeSkipped,
+      gates: controls.decisions.map((d) => ({ gate: d.gate, outcome: d.outcome, approver: d.approver, reason: d.reason })),
+      wallMs: Date.now() - started,
+    };
+    const markdown = renderRollingReport(result, input.cluster);
+    controls.extraDetails = markdown;
+    return { ...result, markdown };
   });
 }
 
-async function preflight(input: RollingRestartInput) {
+async function preflight(input: RollingRestartInput, checkTarget: boolean): Promise<{ plan: RollingPlan; quorum: QuorumObservation | null }> {
   const inventory = await read.describeInventory(input.cluster);
-  const metadata = await read.readClusterMetadata(input.cluster);
-  const quorum = inventory.mode === 'kraft' ? await read.readQuorumState(input.cluster) : null;
-  const hosts = await read.inspectHosts(input.cluster);
-  const withQuorum = { ...metadata, quorum };
+  const [metadata, quorum, hosts] = await Promise.all([
+    read.readClusterMetadata(input.cluster),
+    inventory.mode === 'kraft' ? read.observeQuorum(input.cluster) : null,
+    read.inspectHosts(input.cluster),
+  ]);
+  const withQuorum = { ...metadata, quorum: quorum?.quorum ?? null };
   const report = evaluateHealth({ metadata: withQuorum, hosts, expected: inventory.expected, checkedAt: new Date().toISOString() });
   const blocking = report.findings.filter((f) => BLOCKING.has(f.code));
   if (blocking.length > 0) throw unsafeToProceed(`not starting: ${blocking.slice(0, 5).map((f) => f.message).join(' ')}`, { findings: blocking });
   const plan = planRollingRestart(input, { expected: inventory.expected, metadata: withQuorum, hosts });
   if (plan.problems.length > 0) throw invalidInput(`cannot plan this restart: ${plan.problems.join(' ')}`);
-  if (input.targetVersion) {
+  if (checkTarget && input.targetVersion) {
     const target = input.targetVersion;
     const checks = await Promise.all(plan.nodes.map((n) => host.checkTargetVersion(input.cluster, n.host, target, installSourceFor(input, n.host))));
     const missing = checks.filter((c) => !c.ok);
     if (missing.length > 0) throw unsafeToProceed(`Kafka ${target} is not available on every host: ${missing.map((m) => `${m.host}: ${m.detail}`).join('; ')}`);
   }
-  return plan;
+  return { plan, quorum };
 }
 
-/** Waits for the guards to allow the batch; past the guard timeout a human decides. Never proceeds unguarded. */
-async function waitUntilSafe(controls: RunbookControls, input: RollingRestartInput, batch: RestartBatch, i: number, reports: Map<string, NodeReport>): Promise<'go' | 'skip'> {
+function reportsFor(plan: RollingPlan): Map<string, NodeReport> {
+  return new Map(plan.nodes.map((n) => [n.host, { host: n.host, nodeId: n.nodeId, oldVersion: null, newVersion: null, downMs: null, guardWaitMs: 0, outcome: 'not-started', note: null }]));
+}
+
+/**
+ * One pass over the plan's batches. A batch's leader elections and canary overlap the next batch's guard and
+ * preparation; the next batch goes down only after both.
+ */
+async function roll(controls: RunbookControls, input: RollingRestartInput, plan: RollingPlan, reports: Map<string, NodeReport>, change: Roll, preflightQuorum: QuorumObservation | null): Promise<void> {
+  // The latest quorum read that showed the cluster healthy: the next guard may use it while fresh.
+  let recentQuorum = preflightQuorum;
+  let afterPrevious: Promise<void> = Promise.resolve();
+  for (const [i, batch] of plan.batches.entries()) {
+    controls.setDetail(`${change.label}batch ${i + 1} of ${plan.batches.length}: ${batch.nodes.map((n) => n.host).join(', ')}`);
+    const [prepared]: [Map<string, PreparedNode> | 'skip', void] = await Promise.all([prepareBatch(controls, input, change, batch, i, reports, recentQuorum), afterPrevious]);
+    if (prepared === 'skip') continue;
+    const back: NodeBack[] = await Promise.all(batch.nodes.map((n) => restartNode(controls, input, change, n, reports.get(n.host) as NodeReport, prepared.get(n.host) as PreparedNode)));
+    recentQuorum = back.map((b) => b.quorum).find((q) => q !== null) ?? null;
+    afterPrevious = settleBatch(controls, input, change, i, back);
+  }
+  await afterPrevious;
+}
+
+interface PreparedNode {
+  version: NodeVersion;
+  backup: NodeConfigBackup;
+}
+
+/**
+ * Before a batch goes down: its approval when the policy asks, then the guard wait and, alongside it, each
+ * node's version and a config backup (read-only on the cluster; a skipped node just keeps an unused backup).
+ */
+async function prepareBatch(
+  controls: RunbookControls,
+  input: RollingRestartInput,
+  change: Roll,
+  batch: RestartBatch,
+  i: number,
+  reports: Map<string, NodeReport>,
+  recentQuorum: QuorumObservation | null,
+): Promise<Map<string, PreparedNode> | 'skip'> {
+  const c = input.cluster;
+  if (requiresApproval(input, { kind: 'batch', index: i })) {
+    const what = change.targetVersion ? ` on ${change.targetVersion}` : change.protocolFor ? ' with the new protocol version' : '';
+    await controls.requireApproval(`${gatePrefix(change)}batch-${i + 1}`, `restart ${batch.nodes.map((n) => n.host).join(', ')}${what}?`);
+  }
+  const [go, ...prepared] = await Promise.all([
+    waitUntilSafe(controls, input, change, batch, i, reports, recentQuorum),
+    ...batch.nodes.map(async (n): Promise<[string, PreparedNode]> => {
+      const [version, backup] = await Promise.all([
+        controls.step(`${change.label}${n.host}: read its version`, () => host.readNodeVersion(c, n.host)),
+        controls.step(`${change.label}${n.host}: back up the config`, () => host.backupNodeConfig(c, n.host)),
+      ]);
+      return [n.host, { version, backup }];
+    }),
+  ]);
+  return go === 'skip' ? 'skip' : new Map(prepared);
+}
+
+/** After a batch is back: its nodes' leader elections (started as each broker came back), then the canary. */
+async function settleBatch(controls: RunbookControls, input: RollingRestartInput, change: Roll, i: number, back: NodeBack[]): Promise<void> {
+  await Promise.all(back.map((b) => b.elected));
+  if (input.canaryTopic) {
+    const topic = input.canaryTopic;
+    await controls.step(`${change.label}batch ${i + 1}: canary produce and consume on ${topic}`, () => host.canaryRoundTrip(input.cluster, topic));
+  }
+}
+
+/**
+ * Waits for the guards to allow the batch (a broker in log recovery counts as not allowed); past the guard
+ * timeout a human decides. Never proceeds unguarded.
+ */
+async function waitUntilSafe(
+  controls: RunbookControls,
+  input: RollingRestartInput,
+  change: Roll,
+  batch: RestartBatch,
+  i: number,
+  reports: Map<string, NodeReport>,
+  recentQuorum: QuorumObservation | null,
+): Promise<'go' | 'skip'> {
   const nodes = batch.nodes.map((n) => ({ nodeId: n.nodeId, roles: n.roles }));
+  const timeoutMs = input.timeouts.guardWaitSeconds * 1000;
   for (let attempt = 1; ; attempt++) {
     const t0 = Date.now();
     try {
-      await controls.step(`batch ${i + 1}: wait until it is safe to restart`, () => waitFor(input.timeouts.guardWaitSeconds).waitForRestartAllowed(input.cluster, nodes, input.timeouts.guardWaitSeconds * 1000), {
+      // A retry after a human looked reads the quorum afresh.
+      const recent = attempt === 1 ? recentQuorum : null;
+      await controls.step(`${change.label}batch ${i + 1}: wait until it is safe to restart`, () => waitFor(input.timeouts.guardWaitSeconds).waitForRestartAllowed(input.cluster, nodes, timeoutMs, { recentQuorum: recent }), {
         interruptible: true,
       });
       for (const n of batch.nodes) (reports.get(n.host) as NodeReport).guardWaitMs += Date.now() - t0;
-      // A node still recovering its logs must not be restarted again: recovery would start over.
-      for (const n of batch.nodes.filter((x) => x.roles.includes('broker'))) {
-        const state = await controls.step(`check ${n.host} is not recovering logs`, () => host.readBrokerState(input.cluster, n.host));
-        if (state.state === 'RECOVERY') throw ApplicationFailure.create({ type: NodeWaitFailure.GuardWaitTimeout, message: `${n.host} is in RECOVERY (log recovery)` });
-      }
       return 'go';
     } catch (err) {
       if (!isWaitTimeout(err, NodeWaitFailure.GuardWaitTimeout)) throw err;
       for (const n of batch.nodes) (reports.get(n.host) as NodeReport).guardWaitMs += Date.now() - t0;
-      const d = await controls.gate(`guard-batch-${i + 1}-${attempt}`, `${batch.nodes.map((n) => n.host).join(', ')} still not safe to restart: ${describe(err)}`, {
+      const d = await controls.gate(`${gatePrefix(change)}guard-batch-${i + 1}-${attempt}`, `${batch.nodes.map((n) => n.host).join(', ')} still not safe to restart: ${describe(err)}`, {
         choices: ['retry', 'skip', 'abort'],
       });
-      if (d.outcome === 'rejected' || d.choice === 'abort') throw aborted(`stopped at the guard of batch ${i + 1} by ${d.approver}`);
+      if (d.outcome === 'rejected' || d.choice === 'abort') throw aborted(`stopped at the guard of ${change.label}batch ${i + 1} by ${d.approver}`);
       if (d.choice === 'skip') {
         for (const n of batch.nodes) Object.assign(reports.get(n.host) as NodeReport, { outcome: 'skipped', note: `skipped by ${d.approver}` });
         return 'skip';
@@ -164,102 +249,167 @@ async function waitUntilSafe(controls: RunbookControls, input: RollingRestartInp
   }
 }
 
-/** Stop, (switch version), start, and wait until the node is back; on failure roll back and halt. */
-async function restartNode(controls: RunbookControls, input: RollingRestartInput, node: PlannedNode, report: NodeReport): Promise<void> {
+interface NodeBack {
+  /** The quorum read that showed a controller caught up (null for a broker-only node). */
+  quorum: QuorumObservation | null;
+  /** Its preferred leader election, started once the broker was back in every ISR. */
+  elected: Promise<void>;
+}
+
+/** Stop, (switch version or bump the protocol), start, and wait until the node is back; on failure roll back and halt. */
+async function restartNode(controls: RunbookControls, input: RollingRestartInput, change: Roll, node: PlannedNode, report: NodeReport, prepared: PreparedNode): Promise<NodeBack> {
   const c = input.cluster;
   const h = node.host;
   const t = input.timeouts;
-  const version = await controls.step(`${h}: read its version`, () => host.readNodeVersion(c, h));
+  const step = <T>(name: string, fn: () => Promise<T>, opts?: { interruptible?: boolean }) => controls.step(`${change.label}${h}: ${name}`, fn, opts);
+  const { version, backup } = prepared;
   report.oldVersion = version.runningVersion ?? version.linkVersion;
-  const backup = await controls.step(`${h}: back up the config`, () => host.backupNodeConfig(c, h));
   const down = Date.now();
   // From here until it has started again, an abort or failure must not leave this node down.
   const undoStart = `start ${h} again`;
   controls.onUndo(undoStart, async () => void (await host.startNode(c, h)));
-  await controls.step(`${h}: stop (controlled shutdown)`, () => host.stopNode(c, h));
+  await step('stop (controlled shutdown)', () => host.stopNode(c, h));
   try {
-    await controls.step(`${h}: wait for the process to exit`, () => waitFor(t.stopSeconds).waitForProcessExit(c, h, t.stopSeconds * 1000), { interruptible: true });
+    await step('wait for the process to exit', () => waitFor(t.stopSeconds).waitForProcessExit(c, h, t.stopSeconds * 1000), { interruptible: true });
   } catch (err) {
     if (!isWaitTimeout(err, NodeWaitFailure.StopTimeout)) throw err;
     if (requiresApproval(input, { kind: 'force-kill', host: h })) {
-      await controls.requireApproval(`force-kill-${h}`, `${h} did not stop within ${t.stopSeconds} s. Kill it (SIGKILL)? It will recover its logs on start.`);
+      await controls.requireApproval(`${gatePrefix(change)}force-kill-${h}`, `${h} did not stop within ${t.stopSeconds} s. Kill it (SIGKILL)? It will recover its logs on start.`);
     }
-    await controls.step(`${h}: kill`, () => host.killNode(c, h));
-    await controls.step(`${h}: wait for the process to exit after the kill`, () => waitFor(60).waitForProcessExit(c, h, 60_000));
+    await step('kill', () => host.killNode(c, h));
+    await step('wait for the process to exit after the kill', () => waitFor(60).waitForProcessExit(c, h, 60_000));
   }
-  if (node.roles.includes('broker')) await controls.step(`${h}: wait until it left the cluster metadata`, () => waitFor(t.registrationSeconds).waitForBrokerDeregistered(c, node.nodeId, t.registrationSeconds * 1000));
+  if (node.roles.includes('broker')) await step('wait until it left the cluster metadata', () => waitFor(t.registrationSeconds).waitForBrokerDeregistered(c, node.nodeId, t.registrationSeconds * 1000));
   let switched: { previousTarget: string | null } | null = null;
-  if (input.targetVersion) {
-    const target = input.targetVersion;
-    const undoSwitch = `put ${h} back on its previous version`;
-    controls.onUndo(undoSwitch, async () => {
+  const undoChange = `put ${h} back as it was`;
+  if (change.targetVersion || change.protocolFor) {
+    controls.onUndo(undoChange, async () => {
       if (switched?.previousTarget) await host.restoreVersionLink(c, h, switched.previousTarget);
       await host.restoreNodeConfig(c, h, backup.path);
     });
-    switched = await controls.step(`${h}: switch to ${target}`, () => host.switchVersion(c, h, target, installSourceFor(input, h)));
-    await controls.step(`${h}: carry the config over`, () => host.carryOverNodeConfig(c, h, { runningVersion: report.oldVersion ?? target, targetVersion: target }));
+  }
+  if (change.targetVersion) {
+    const target = change.targetVersion;
+    switched = await step(`switch to ${target}`, () => host.switchVersion(c, h, target, installSourceFor(input, h)));
+    await step('carry the config over', () => host.carryOverNodeConfig(c, h, { runningVersion: report.oldVersion ?? target, targetVersion: target }));
+  }
+  if (change.protocolFor) {
+    const release = change.protocolFor;
+    await step(`set inter.broker.protocol.version for ${release}`, () => host.bumpNodeProtocolVersion(c, h, release));
   }
   try {
-    await controls.step(`${h}: start`, () => host.startNode(c, h));
-    // Started: it runs a definite version now; an abort from here on leaves it as it is.
-    controls.forgetUndo(`put ${h} back on its previous version`);
+    await step('start', () => host.startNode(c, h));
+    // Started: it runs a definite version and config now; an abort from here on leaves it as it is.
+    controls.forgetUndo(undoChange);
     controls.forgetUndo(undoStart);
-    await waitUntilBack(controls, input, node);
+    await waitUntilBrokerBack(controls, input, change, node);
+    // The election needs only the broker side back: it runs while the controller side catches up and the next batch is checked.
+    const elected = node.roles.includes('broker') && input.preferredLeaderElection ? handledLater(step('elect its preferred leaders', () => host.restorePreferredLeaders(c, { preferredLeader: node.nodeId }))) : Promise.resolve();
+    const quorum = await waitUntilControllerBack(controls, input, change, node);
     report.downMs = Date.now() - down;
-    report.newVersion = input.targetVersion ?? report.oldVersion;
+    report.newVersion = change.targetVersion ?? report.oldVersion;
     report.outcome = 'restarted';
+    return { quorum, elected: elected.then(() => undefined) };
   } catch (err) {
     if (controls.abortRequested || !(err instanceof ActivityFailure)) throw err;
     report.outcome = 'failed';
     report.note = describe(err);
-    if (switched) {
-      const previous = switched.previousTarget;
+    const changed = change.targetVersion !== null || change.protocolFor !== null;
+    if (changed) {
+      const what = change.targetVersion ? `on ${change.targetVersion}` : 'with the new inter.broker.protocol.version';
       if (requiresApproval(input, { kind: 'rollback', host: h })) {
-        await controls.requireApproval(`rollback-${h}`, `${h} did not come back on ${input.targetVersion}: ${describe(err)}. Roll it back to ${report.oldVersion}?`);
+        await controls.requireApproval(`${gatePrefix(change)}rollback-${h}`, `${h} did not come back ${what}: ${describe(err)}. Roll it back to ${report.oldVersion} and its previous config?`);
       }
-      await controls.step(`${h}: stop for the rollback`, () => host.stopNode(c, h));
-      await controls.step(`${h}: wait for exit`, () => waitFor(t.stopSeconds).waitForProcessExit(c, h, t.stopSeconds * 1000));
-      if (previous) await controls.step(`${h}: restore the previous version link`, () => host.restoreVersionLink(c, h, previous));
-      await controls.step(`${h}: restore the config backup`, () => host.restoreNodeConfig(c, h, backup.path));
-      await controls.step(`${h}: start the previous version`, () => host.startNode(c, h));
-      await waitUntilBack(controls, input, node);
+      await step('stop for the rollback', () => host.stopNode(c, h));
+      await step('wait for exit', () => waitFor(t.stopSeconds).waitForProcessExit(c, h, t.stopSeconds * 1000));
+      const previous = switched?.previousTarget;
+      if (previous) await step('restore the previous version link', () => host.restoreVersionLink(c, h, previous));
+      await step('restore the config backup', () => host.restoreNodeConfig(c, h, backup.path));
+      await step('start the previous version', () => host.startNode(c, h));
+      await waitUntilBrokerBack(controls, input, change, node);
+      await waitUntilControllerBack(controls, input, change, node);
       report.outcome = 'rolled-back';
       report.newVersion = report.oldVersion;
     }
     // Whatever happened to this node, no further node is touched until a human has looked.
-    await controls.gate(`halted-at-${h}`, `${h} failed to come back healthy${switched ? ` and was rolled back to ${report.oldVersion}` : ''}: ${describe(err)}. The run stops here; no other node was touched.`, {
+    await controls.gate(`${gatePrefix(change)}halted-at-${h}`, `${h} failed to come back healthy${changed ? ` and was rolled back to ${report.oldVersion}` : ''}: ${describe(err)}. The run stops here; no other node was touched.`, {
       choices: ['abort'],
     });
     throw unsafeToProceed(`${h} failed to come back healthy: ${report.note}`);
   }
 }
 
-async function waitUntilBack(controls: RunbookControls, input: RollingRestartInput, node: PlannedNode): Promise<void> {
+async function waitUntilBrokerBack(controls: RunbookControls, input: RollingRestartInput, change: Roll, node: PlannedNode): Promise<void> {
   const c = input.cluster;
   const t = input.timeouts;
-  if (node.roles.includes('broker')) {
-    await controls.step(`${node.host}: wait until registered`, () => waitFor(t.registrationSeconds).waitForBrokerRegistered(c, node.nodeId, t.registrationSeconds * 1000), { interruptible: true });
-    await controls.step(`${node.host}: wait until back in every ISR`, () => waitFor(t.catchUpSeconds).waitForBrokerCaughtUp(c, node.nodeId, t.catchUpSeconds * 1000), { interruptible: true });
-  }
-  if (node.roles.includes('controller')) {
-    await controls.step(`${node.host}: wait until the quorum has caught up`, () => waitFor(t.catchUpSeconds).waitForQuorumCaughtUp(c, node.nodeId, t.catchUpSeconds * 1000), { interruptible: true });
-  }
+  if (!node.roles.includes('broker')) return;
+  await controls.step(`${change.label}${node.host}: wait until registered`, () => waitFor(t.registrationSeconds).waitForBrokerRegistered(c, node.nodeId, t.registrationSeconds * 1000), { interruptible: true });
+  await controls.step(`${change.label}${node.host}: wait until back in every ISR`, () => waitFor(t.catchUpSeconds).waitForBrokerCaughtUp(c, node.nodeId, t.catchUpSeconds * 1000), { interruptible: true });
 }
 
-/** KRaft: bump metadata.version to the new release after an approval that says it is irreversible. */
-async function finalize(controls: RunbookControls, input: RollingRestartInput, mode: 'kraft' | 'zookeeper'): Promise<RollingRestartResult['finalized']> {
+async function waitUntilControllerBack(controls: RunbookControls, input: RollingRestartInput, change: Roll, node: PlannedNode): Promise<QuorumObservation | null> {
+  const t = input.timeouts;
+  if (!node.roles.includes('controller')) return null;
+  const r = await controls.step(`${change.label}${node.host}: wait until the quorum has caught up`, () => waitFor(t.catchUpSeconds).waitForQuorumCaughtUp(input.cluster, node.nodeId, t.catchUpSeconds * 1000), {
+    interruptible: true,
+  });
+  return r.observation;
+}
+
+/**
+ * The irreversible step, only once every node of the cluster runs the target and after an approval that says
+ * it cannot be undone. KRaft: metadata.version. ZooKeeper mode: inter.broker.protocol.version, which takes a
+ * second rolling restart. Returns why it did not run when it did not need to or could not.
+ */
+async function finalize(controls: RunbookControls, input: RollingRestartInput, mode: 'kraft' | 'zookeeper'): Promise<FinalizeReport | string> {
   const target = input.targetVersion as string;
-  if (mode === 'zookeeper') {
-    // The IBP bump needs a second rolling restart with an edited config: not automated yet, so say so plainly.
-    controls.note(`ZooKeeper mode: inter.broker.protocol.version stays pinned; bump it to ${target} and roll again by hand (not automated yet).`);
-    return null;
+  const hosts = await controls.step('finalize: check every node runs the target version', () => read.inspectHosts(input.cluster));
+  const behind = hosts.filter((h) => (h.roles.includes('broker') || h.roles.includes('controller')) && (h.kafkaVersion !== target || h.processRunning !== true));
+  if (behind.length > 0) {
+    const why = `not every node runs ${target} yet (${behind.map((h) => `${h.host}: ${h.kafkaVersion ?? 'unknown'}${h.processRunning === true ? '' : ', not running'}`).join('; ')}); finalize once they all do.`;
+    controls.note(`finalize skipped: ${why}`);
+    return why;
   }
+  if (mode === 'zookeeper') return finalizeProtocolVersion(controls, input, target);
   await controls.requireApproval(
     'finalize',
     `Every node runs ${target}. Finalize: upgrade metadata.version to ${target}? IRREVERSIBLE: after this the cluster cannot be downgraded to the previous version.`,
   );
   const r = await controls.step(`finalize: upgrade metadata.version to ${target}`, () => host.finalizeMetadataVersion(input.cluster, target));
-  return { feature: 'metadata.version', before: r.before, after: r.after };
+  return { feature: 'metadata.version', before: r.before, after: r.after, roll: null };
+}
+
+async function finalizeProtocolVersion(controls: RunbookControls, input: RollingRestartInput, target: string): Promise<FinalizeReport | string> {
+  const pins = await controls.step('finalize: read inter.broker.protocol.version on every broker', () => host.readProtocolVersionPins(input.cluster, target));
+  const refused = pins.filter((p) => p.problems.length > 0);
+  if (refused.length > 0) throw unsafeToProceed(`cannot finalize: ${refused.map((p) => `${p.host}: ${p.problems.join(' ')}`).join('; ')}`);
+  const toBump = pins.filter((p) => p.needsBump);
+  const release = target.split('.').slice(0, 2).join('.');
+  if (toBump.length === 0) return `no broker pins inter.broker.protocol.version below ${release}: the brokers already speak ${target}'s protocol.`;
+  await controls.requireApproval(
+    'finalize',
+    `Every broker runs ${target}. Finalize: set inter.broker.protocol.version=${release} on ${toBump.map((p) => p.host).join(', ')} (now ${[...new Set(toBump.map((p) => p.pinned))].join(', ')}) ` +
+      `and restart them one by one? IRREVERSIBLE: once they speak the new protocol the cluster cannot be downgraded to the previous version.`,
+  );
+  // A second pass, planned afresh: the controller may have moved during the first.
+  const bumpInput: RollingRestartInput = { ...input, targetVersion: undefined, nodes: toBump.map((p) => p.host) };
+  const { plan } = await controls.step('finalize: preflight for the protocol roll', () => preflight(bumpInput, false));
+  const reports = reportsFor(plan);
+  await roll(controls, bumpInput, plan, reports, { label: 'protocol roll: ', targetVersion: null, protocolFor: target }, null);
+  const after = await controls.step('finalize: check every broker speaks the new protocol', () => read.readBrokerConfig(input.cluster, 'inter.broker.protocol.version'));
+  const lagging = after.filter((b) => !(b.value ?? '').startsWith(release));
+  if (lagging.length > 0) throw unsafeToProceed(`after the protocol roll, brokers still report an older inter.broker.protocol.version: ${lagging.map((b) => `${b.nodeId}: ${b.value ?? 'unknown'}`).join('; ')}`);
+  return { feature: 'inter.broker.protocol.version', before: toBump[0]?.pinned ?? null, after: after[0]?.value ?? null, roll: [...reports.values()] };
+}
+
+function gatePrefix(change: Roll): string {
+  return change.protocolFor ? 'protocol-' : '';
+}
+
+/** Started now, awaited later: marks a rejection as handled until then, so it is not reported as unhandled. */
+function handledLater<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 function isWaitTimeout(err: unknown, type: string): boolean {

@@ -64,6 +64,12 @@ export interface QuorumState {
   readAtMs: number;
 }
 
+/** A quorum state with the worker's clock when it was read, so a guard can tell whether it is still fresh. */
+export interface QuorumObservation {
+  quorum: QuorumState;
+  observedAtMs: number;
+}
+
 export interface ClusterMetadata {
   clusterId: string | null;
   mode: MetadataMode;

@@ -39,6 +39,37 @@ export function canRestartBatch(
   };
 }
 
+/**
+ * Batch brokers the metadata does not list: down, or fenced, which includes a broker recovering its logs.
+ * Only these need their state read on the host (a listed broker has finished its recovery).
+ */
+export function brokersToCheckForRecovery(metadata: Pick<ClusterMetadata, 'brokers'>, nodes: readonly { nodeId: NodeId; roles: readonly NodeRole[] }[]): NodeId[] {
+  const registered = new Set(metadata.brokers.map((b) => b.id));
+  return nodes.filter((n) => n.roles.includes('broker') && !registered.has(n.nodeId)).map((n) => n.nodeId);
+}
+
+/** The guard's last rule: never restart a broker in log recovery (RECOVERY); a restart would start the recovery over. */
+export function refuseRecovering(decision: GuardDecision, recovering: readonly { nodeId: NodeId; host: string }[]): GuardDecision {
+  if (recovering.length === 0) return decision;
+  return {
+    safe: false,
+    reasons: [...decision.reasons, ...recovering.map((r) => `${r.host} (node ${r.nodeId}) is recovering its logs (broker state RECOVERY): a restart now would start the recovery over.`)],
+    ignored: decision.ignored,
+  };
+}
+
+/**
+ * A quorum read is a JVM start on a host (about 1.2 s), so a fresh read is about that old when it arrives: a
+ * guard may use an observation up to this old (the one the previous node's catch-up wait ended on) instead.
+ */
+export const RECENT_QUORUM_MAX_AGE_MS = 2000;
+
+/** Whether a quorum observation made at `observedAtMs` may stand in for a fresh read at `nowMs`. */
+export function isRecentQuorum(observedAtMs: number, nowMs: number, maxAgeMs = RECENT_QUORUM_MAX_AGE_MS): boolean {
+  const age = nowMs - observedAtMs;
+  return age >= 0 && age <= maxAgeMs;
+}
+
 /** Node id -> "topic-p" of every partition it holds a replica of (including replicas being added or removed). */
 function replicaSets(metadata: ClusterMetadata): Map<NodeId, Set<string>> {
   const sets = new Map<NodeId, Set<string>>();

@@ -197,3 +197,27 @@ export function carryOverServerProperties(oldText: string, input: ConfigCarryOve
   if (append.length === 0) return unchanged({ warnings });
   return { text: appendLines(oldText, [header, ...append]), changed: true, changes, warnings, problems: [] };
 }
+
+/**
+ * ZooKeeper-mode finalize, for one broker's server.properties: sets `inter.broker.protocol.version` to the
+ * target's major.minor (in place of the pin the upgrade added, or appended). Irreversible once the brokers run
+ * it: they then speak a protocol the old release does not. Pure: the caller reads and writes the file.
+ */
+export function bumpProtocolVersion(oldText: string, targetVersion: string): ConfigCarryOver {
+  const target = parseVersion(targetVersion);
+  const unchanged = (extra: Partial<ConfigCarryOver>): ConfigCarryOver => ({ text: oldText, changed: false, changes: [], warnings: [], problems: [], ...extra });
+  if (!target) return unchanged({ problems: [`cannot read version "${targetVersion}": expected x.y.z`] });
+  if (target.major >= 4) return unchanged({ problems: [`Kafka ${targetVersion} has no inter.broker.protocol.version: it runs only in KRaft mode.`] });
+  const wanted = majorMinor(target);
+  const current = propertyValue(oldText, 'inter.broker.protocol.version');
+  const warnings: string[] = [];
+  const lmf = propertyValue(oldText, 'log.message.format.version');
+  if (lmf !== null) warnings.push(`log.message.format.version=${lmf} is still set: Kafka 3.x ignores it once inter.broker.protocol.version is 3.0 or newer; remove it when convenient.`);
+  const currentVersion = current === null ? null : parseVersion(current);
+  if (current === null) return unchanged({ warnings, changes: [], problems: [] }); // nothing pinned: the broker already speaks its own version's protocol
+  if (currentVersion && compareMinor(currentVersion, target) > 0) {
+    return unchanged({ problems: [`inter.broker.protocol.version=${current} is newer than ${wanted}: not lowering it (that would be a downgrade).`] });
+  }
+  if (currentVersion && compareMinor(currentVersion, target) === 0) return unchanged({ warnings });
+  return { text: setProperty(oldText, 'inter.broker.protocol.version', wanted), changed: true, changes: [`inter.broker.protocol.version ${current} -> ${wanted}`], warnings, problems: [] };
+}

@@ -6,3 +6,4 @@ export * from './config';
 export * from './plan';
 export * from './failures';
 export * from './tool-output';
+export * from './report';

@@ -74,3 +74,11 @@ export function parseLeaderElection(output: string): LeaderElectionOutcome {
 export function versionFromClientsJar(name: string): string | null {
   return /^kafka-clients-(\d+\.\d+\.\d+(?:[-.][\w.]+?)?)\.jar$/.exec(name.trim())?.[1] ?? null;
 }
+
+/**
+ * The partitions a node should lead again after its restart: it is their preferred (first) replica and does
+ * not lead them now. Electing only these keeps the election about that node, and none means no tool run.
+ */
+export function partitionsToLeadAgain(metadata: { topics: { partitions: { topic: string; partition: number; leader: number; replicas: number[] }[] }[] }, nodeId: number): { topic: string; partition: number }[] {
+  return metadata.topics.flatMap((t) => t.partitions.filter((p) => p.replicas[0] === nodeId && p.leader !== nodeId).map((p) => ({ topic: p.topic, partition: p.partition })));
+}

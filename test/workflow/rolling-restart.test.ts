@@ -14,6 +14,10 @@ type Fakes = Pick<
   | 'describeInventory'
   | 'readClusterMetadata'
   | 'readQuorumState'
+  | 'observeQuorum'
+  | 'readProtocolVersionPins'
+  | 'bumpNodeProtocolVersion'
+  | 'readBrokerConfig'
   | 'inspectHosts'
   | 'waitForRestartAllowed'
   | 'readBrokerState'
@@ -53,6 +57,12 @@ class FakeNodes {
   /** Hosts where the upgrade's target version is not installed. */
   missingInstall: string[] = [];
   releases = new Map<string, () => void>();
+  /** Per guard call, the leader of the recent quorum observation it was offered (null: none). */
+  guardOffered: (number | null)[] = [];
+  /** ZooKeeper mode: three brokers, no controllers; node 3 is the controller broker. */
+  mode: 'kraft' | 'zookeeper' = 'kraft';
+  /** ZooKeeper mode: inter.broker.protocol.version in each broker's server.properties (null: not set). */
+  protocolPins = new Map<string, string | null>([1, 2, 3].map((id) => [H(id), '3.8']));
 
   hold(key: string) {
     this.holds.set(key, new Promise<void>((r) => this.releases.set(key, r)));
@@ -73,18 +83,37 @@ class FakeNodes {
   }
 
   activities(): Fakes {
+    const zk = this.mode === 'zookeeper';
+    const roles = zk ? (['broker'] as const) : COMBINED;
     const metadata = () =>
-      ClusterBuilder.kraft()
+      (zk ? ClusterBuilder.zookeeper().controllerId(3) : ClusterBuilder.kraft())
         .brokers(1, 2, 3)
         .topic('orders', { minIsr: 2 }, (t) => t.partitionsRoundRobin(6, 3, [1, 2, 3]))
         .build();
     const wait = { elapsedMs: 1 };
     return {
-      describeInventory: async (cluster) => ({ cluster, mode: 'kraft' as const, expected: [1, 2, 3].map((id) => expectedNode(id, [...COMBINED])) }),
+      describeInventory: async (cluster) => ({ cluster, mode: this.mode, expected: [1, 2, 3].map((id) => expectedNode(id, [...roles])) }),
       readClusterMetadata: async () => metadata(),
       readQuorumState: async () => quorum(3).voters(1, 2, 3).build(),
-      inspectHosts: async () => [1, 2, 3].map((id) => hostObservation(id, { roles: [...COMBINED], kafkaVersion: this.version.get(H(id)) ?? null })),
-      waitForRestartAllowed: async (_c, batch) => (await this.step(`guard ${batch.map((n) => n.nodeId).join(',')}`), { elapsedMs: 1, decision: { safe: true, reasons: [], ignored: [] } }),
+      observeQuorum: async () => ({ quorum: quorum(3).voters(1, 2, 3).build(), observedAtMs: Date.now() }),
+      inspectHosts: async () => [1, 2, 3].map((id) => hostObservation(id, { roles: [...roles], kafkaVersion: this.version.get(H(id)) ?? null })),
+      readProtocolVersionPins: async (_c, target) =>
+        [1, 2, 3].map((id) => {
+          const pinned = this.protocolPins.get(H(id)) ?? null;
+          return { host: H(id), pinned, needsBump: pinned !== null && pinned !== target.split('.').slice(0, 2).join('.'), problems: [] };
+        }),
+      bumpNodeProtocolVersion: async (_c, h, target) => {
+        this.log.push(`bump-protocol ${h}`);
+        const before = this.protocolPins.get(h) ?? null;
+        this.protocolPins.set(h, target.split('.').slice(0, 2).join('.'));
+        return { changed: true, changes: [`inter.broker.protocol.version ${before} -> ${this.protocolPins.get(h)}`], warnings: [] };
+      },
+      readBrokerConfig: async () => [1, 2, 3].map((id) => ({ nodeId: id, value: `${this.protocolPins.get(H(id)) ?? '3.9'}-IV0` })),
+      waitForRestartAllowed: async (_c, batch, _t, opts) => {
+        await this.step(`guard ${batch.map((n) => n.nodeId).join(',')}`);
+        this.guardOffered.push(opts?.recentQuorum?.quorum.leaderId ?? null);
+        return { elapsedMs: 1, decision: { safe: true, reasons: [], ignored: [] }, quorumAgeMs: null };
+      },
       readBrokerState: async (_c, h) => ({ host: h, state: 'RUNNING' as const, stateCode: 3, line: null, running: true }) as never,
       readNodeVersion: async (_c, h) => ({ linkTarget: null, linkVersion: this.version.get(h) ?? null, processRunning: true, runningVersion: this.version.get(h) ?? null, runningVersionFrom: 'process' as const }),
       backupNodeConfig: async (_c, h) => (this.log.push(`backup ${h}`), { path: `/etc/kafka/server.properties.bak-${h}`, reused: false }) as never,
@@ -102,8 +131,8 @@ class FakeNodes {
       startNode: async (_c, h) => (await this.step(`start ${h}`), { alreadyRunning: false, output: '' }),
       waitForBrokerRegistered: async (_c, id) => (await this.step(`registered ${id}`), wait),
       waitForBrokerCaughtUp: async (_c, id) => (await this.step(`caught-up ${id}`), { ...wait, status: {} as never }),
-      waitForQuorumCaughtUp: async (_c, id) => (await this.step(`quorum ${id}`), { ...wait, leaderId: 3 }),
-      restorePreferredLeaders: async () => (this.log.push('elect'), { host: 'x', elected: [], notNeeded: [], failed: [] }) as never,
+      waitForQuorumCaughtUp: async (_c, id) => (await this.step(`quorum ${id}`), { ...wait, leaderId: 3, observation: { quorum: quorum(3).voters(1, 2, 3).build(), observedAtMs: Date.now() } }),
+      restorePreferredLeaders: async (_c, scope) => (this.log.push(`elect ${scope?.preferredLeader ?? 'all'}`), { host: 'x', elected: [], alreadyPreferred: [], failed: [] }),
       restoreVersionLink: async (_c, h, previous) => {
         this.log.push(`restore-link ${h} ${previous}`);
         this.version.set(h, previous.replace('kafka_2.13-', ''));
@@ -140,22 +169,34 @@ type Handle = Awaited<ReturnType<typeof start>>;
 const waitingAt = waitingAtGate;
 const answer = (h: Handle, gate: string, choice?: string) => h.executeUpdate(approveUpdate, { args: [{ gate, approver: 'sre-on-call', reason: 'checked', choice }] });
 const failureOf = (h: Handle) => runFailure(h.result());
-const nodeSteps = (id: number) => [`guard ${id}`, `stop ${H(id)}`, `exited ${H(id)}`, `deregistered ${id}`, `start ${H(id)}`, `registered ${id}`, `caught-up ${id}`, `quorum ${id}`, 'elect'];
+const nodeSteps = (id: number) => [`guard ${id}`, `stop ${H(id)}`, `exited ${H(id)}`, `deregistered ${id}`, `start ${H(id)}`, `registered ${id}`, `caught-up ${id}`, `quorum ${id}`];
 
 test('a rolling restart: one node at a time, guarded, the active controller last, each back before the next', async () => {
   const result: RollingRestartResult = await (await start({})).result();
   const effects = fake.log.filter((l) => !l.startsWith('backup'));
-  expect(effects).toEqual([...nodeSteps(1), ...nodeSteps(2), ...nodeSteps(3)]);
+  // A node's election overlaps its controller catching up and the next guard, so it is checked apart:
+  // it starts once the node is back in every ISR and ends before the next node goes down.
+  expect(effects.filter((l) => !l.startsWith('elect'))).toEqual([...nodeSteps(1), ...nodeSteps(2), ...nodeSteps(3)]);
+  for (const id of [1, 2, 3]) {
+    const at = effects.indexOf(`elect ${id}`);
+    expect(at).toBeGreaterThan(effects.indexOf(`caught-up ${id}`));
+    if (id < 3) expect(at).toBeLessThan(effects.indexOf(`stop ${H(id + 1)}`));
+  }
+  expect(effects.filter((l) => l.startsWith('elect'))).toHaveLength(3);
+  // Each guard is offered the latest quorum read (preflight's, then the one that ended the previous node's wait).
+  expect(fake.guardOffered).toEqual([3, 3, 3]);
   expect(result.nodes.map((n) => [n.host, n.outcome, n.oldVersion, n.newVersion])).toEqual([
     [H(1), 'restarted', '3.9.2', '3.9.2'],
     [H(2), 'restarted', '3.9.2', '3.9.2'],
     [H(3), 'restarted', '3.9.2', '3.9.2'],
   ]);
+  expect(result.markdown).toContain('Rolling restart of c1: 3 of 3 nodes restarted in 3 batches');
+  expect(result.markdown).toContain(`| 1 | ${H(1)} | restarted | 3.9.2 | 3.9.2 |`);
 });
 
-test('with a canary topic, each batch ends with a produce-and-consume round trip', async () => {
+test('with a canary topic, each batch ends with a produce-and-consume round trip after its elections', async () => {
   await (await start({ canaryTopic: 'canary' })).result();
-  expect(fake.log.filter((l) => l === 'elect' || l.startsWith('canary'))).toEqual(['elect', 'canary canary', 'elect', 'canary canary', 'elect', 'canary canary']);
+  expect(fake.log.filter((l) => l.startsWith('elect') || l.startsWith('canary'))).toEqual(['elect 1', 'canary canary', 'elect 2', 'canary canary', 'elect 3', 'canary canary']);
 });
 
 test('an upgrade switches each node, then finalizes only after the irreversible approval', async () => {
@@ -167,9 +208,67 @@ test('an upgrade switches each node, then finalizes only after the irreversible 
   await answer(h, 'finalize');
   const result: RollingRestartResult = await h.result();
   expect(fake.log.at(-1)).toBe('finalize 4.3.1');
-  expect(result.finalized).toEqual({ feature: 'metadata.version', before: '3.9-IV0', after: '4.3-IV0' });
+  expect(result.finalized).toEqual({ feature: 'metadata.version', before: '3.9-IV0', after: '4.3-IV0', roll: null });
+  expect(result.markdown).toContain('**Finalized** metadata.version: 3.9-IV0 → 4.3-IV0 (irreversible).');
+  expect(result.markdown).toContain('- finalize: approved by sre-on-call (checked)');
   expect(result.nodes.every((n) => n.newVersion === '4.3.1' && n.oldVersion === '3.9.2')).toBe(true);
   expect(result.gates).toEqual([expect.objectContaining({ gate: 'finalize', outcome: 'approved', approver: 'sre-on-call' })]);
+});
+
+test('an upgrade of only some nodes does not offer the finalize: not every node runs the target', async () => {
+  const result: RollingRestartResult = await (await start({ targetVersion: '4.3.1', nodes: [1, 2] })).result();
+  expect(fake.log.some((l) => l.startsWith('finalize'))).toBe(false);
+  expect(result.finalized).toBeNull();
+  expect(result.finalizeSkipped).toBe(`not every node runs 4.3.1 yet (${H(3)}: 3.9.2); finalize once they all do.`);
+  expect(result.gates).toEqual([]);
+});
+
+test('ZooKeeper mode: the finalize bumps inter.broker.protocol.version with a second guarded roll, after the irreversible approval', async () => {
+  fake.mode = 'zookeeper';
+  fake.version = new Map([1, 2, 3].map((id) => [H(id), '3.8.1']));
+  const h = await start({ targetVersion: '3.9.2' });
+  await waitingAt(h, 'finalize');
+  const prompt = (await h.query(progressQuery)).pendingGate?.prompt ?? '';
+  expect(prompt).toContain(`set inter.broker.protocol.version=3.9 on ${H(1)}, ${H(2)}, ${H(3)} (now 3.8)`);
+  expect(prompt).toContain('IRREVERSIBLE');
+  expect(fake.log.some((l) => l.startsWith('bump-protocol'))).toBe(false);
+  const firstRoll = fake.log.length;
+  await answer(h, 'finalize');
+  const result: RollingRestartResult = await h.result();
+  // The second roll: each broker guarded, stopped, its protocol bumped while down, started, back; the controller (3) last.
+  const second = fake.log.slice(firstRoll).filter((l) => !l.startsWith('backup') && !l.startsWith('elect'));
+  const zkNode = (id: number) => [`guard ${id}`, `stop ${H(id)}`, `exited ${H(id)}`, `deregistered ${id}`, `bump-protocol ${H(id)}`, `start ${H(id)}`, `registered ${id}`, `caught-up ${id}`];
+  expect(second).toEqual([...zkNode(1), ...zkNode(2), ...zkNode(3)]);
+  expect(fake.log.filter((l) => l.startsWith('switch'))).toHaveLength(3);
+  expect(result.finalized).toMatchObject({ feature: 'inter.broker.protocol.version', before: '3.8', after: '3.9-IV0' });
+  expect(result.finalized?.roll?.map((n) => [n.host, n.outcome])).toEqual([1, 2, 3].map((id) => [H(id), 'restarted']));
+  expect(result.markdown).toContain('Second rolling restart, for the protocol version:');
+});
+
+test('ZooKeeper mode: a broker that does not come back with the new protocol gets its old config back, and the run halts', async () => {
+  fake.mode = 'zookeeper';
+  fake.version = new Map([1, 2, 3].map((id) => [H(id), '3.8.1']));
+  const h = await start({ targetVersion: '3.9.2', rollbackPolicy: 'automatic' });
+  await waitingAt(h, 'finalize');
+  fake.failures.set('registered 2', { times: 1, type: NodeWaitFailure.RegistrationTimeout });
+  await answer(h, 'finalize');
+  await waitingAt(h, `protocol-halted-at-${H(2)}`);
+  const tail = fake.log.slice(fake.log.lastIndexOf(`bump-protocol ${H(2)}`));
+  expect(tail.filter((l) => !l.startsWith('elect'))).toEqual([`bump-protocol ${H(2)}`, `start ${H(2)}`, 'registered 2', `stop ${H(2)}`, `exited ${H(2)}`, `restore-config ${H(2)}`, `start ${H(2)}`, 'registered 2', 'caught-up 2']);
+  await answer(h, `protocol-halted-at-${H(2)}`, 'abort');
+  expect((await failureOf(h)).type).toBe('UnsafeToProceed');
+  expect(fake.log).not.toContain(`bump-protocol ${H(3)}`);
+});
+
+test('ZooKeeper mode: with nothing pinned below the target there is no second roll and no gate', async () => {
+  fake.mode = 'zookeeper';
+  fake.version = new Map([1, 2, 3].map((id) => [H(id), '3.9.1']));
+  fake.protocolPins = new Map([1, 2, 3].map((id) => [H(id), null]));
+  const result: RollingRestartResult = await (await start({ targetVersion: '3.9.2' })).result();
+  expect(result.finalized).toBeNull();
+  expect(result.finalizeSkipped).toContain('no broker pins inter.broker.protocol.version below 3.9');
+  expect(fake.log.filter((l) => l.startsWith('stop'))).toHaveLength(3);
+  expect(result.gates).toEqual([]);
 });
 
 test('an upgrade whose target version is missing on a host is refused before any node goes down', async () => {

@@ -1,5 +1,5 @@
 import type { ClusterMetadata, ExpectedNode, NodeRole } from '../../../src/model/cluster';
-import { canRestartBatch, orderNodes, type Parallelism, planBatches, selectNodes } from '../../../src/rolling';
+import { brokersToCheckForRecovery, canRestartBatch, isRecentQuorum, orderNodes, type Parallelism, planBatches, RECENT_QUORUM_MAX_AGE_MS, refuseRecovering, selectNodes } from '../../../src/rolling';
 import { ClusterBuilder, expectedNode, quorum, threeBrokerCluster } from '../health/builder';
 
 const combined: NodeRole[] = ['broker', 'controller'];
@@ -184,5 +184,39 @@ describe('canRestartBatch', () => {
       .controllerId(2)
       .build();
     expect(canRestartBatch(metadata, [{ nodeId: 2, roles: ['broker'] }])).toEqual({ safe: true, reasons: [], ignored: [] });
+  });
+});
+
+describe('the guard around canRestartBatch', () => {
+  it('reads the broker state only of batch brokers the metadata does not list (down, fenced or recovering)', () => {
+    const metadata = ClusterBuilder.kraft().brokers(1, 3).build();
+    const batch = [
+      { nodeId: 1, roles: combined },
+      { nodeId: 2, roles: combined },
+      { nodeId: 9, roles: ['controller'] as NodeRole[] },
+    ];
+    expect(brokersToCheckForRecovery(metadata, batch)).toEqual([2]);
+    expect(brokersToCheckForRecovery(metadata, [{ nodeId: 3, roles: ['broker'] }])).toEqual([]);
+  });
+
+  it('refuses a broker in log recovery even when min ISR and the quorum allow it, and says which and why', () => {
+    const allowed = { safe: true, reasons: [], ignored: ['orders has RF 1'] };
+    expect(refuseRecovering(allowed, [])).toBe(allowed);
+    expect(refuseRecovering(allowed, [{ nodeId: 2, host: 'kafka-2' }])).toEqual({
+      safe: false,
+      reasons: ['kafka-2 (node 2) is recovering its logs (broker state RECOVERY): a restart now would start the recovery over.'],
+      ignored: ['orders has RF 1'],
+    });
+    const refused = { safe: false, reasons: ['Taking down broker 2 would leave orders-0 with ISR [1].'], ignored: [] };
+    expect(refuseRecovering(refused, [{ nodeId: 2, host: 'kafka-2' }]).reasons).toHaveLength(2);
+  });
+
+  it('lets a quorum observation stand in for a fresh read only while it is at most 2 s old', () => {
+    expect(RECENT_QUORUM_MAX_AGE_MS).toBe(2000);
+    expect(isRecentQuorum(10_000, 10_000)).toBe(true);
+    expect(isRecentQuorum(10_000, 12_000)).toBe(true);
+    expect(isRecentQuorum(10_000, 12_001)).toBe(false);
+    // From a clock that runs ahead: not trusted.
+    expect(isRecentQuorum(10_500, 10_000)).toBe(false);
   });
 });

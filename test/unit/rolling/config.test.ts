@@ -1,4 +1,4 @@
-import { carryOverServerProperties, parseProperties, propertyValue, setProperty } from '../../../src/rolling';
+import { bumpProtocolVersion, carryOverServerProperties, parseProperties, propertyValue, setProperty } from '../../../src/rolling';
 
 const zkConfig = [
   '# broker 1 of prod',
@@ -127,5 +127,33 @@ describe('properties parsing', () => {
     const text = 'a=1\nibp=3.7\n# note\nibp=3.8\\\n  -IV0\nz=9';
     expect(setProperty(text, 'ibp', '3.9')).toBe('a=1\nibp=3.7\n# note\nibp=3.9\nz=9');
     expect(setProperty('a=1', 'ibp', '3.9')).toBe('a=1\nibp=3.9\n');
+  });
+});
+
+describe('bumpProtocolVersion (ZooKeeper-mode finalize)', () => {
+  it('replaces the pin the upgrade added, in place, touching nothing else', () => {
+    const pinned = carryOverServerProperties('broker.id=1\n# keep\nlog.dirs=/data\n', { mode: 'zookeeper', runningVersion: '3.8.1', targetVersion: '3.9.2' }).text;
+    const r = bumpProtocolVersion(pinned, '3.9.2');
+    expect(r.changed).toBe(true);
+    expect(r.changes).toEqual(['inter.broker.protocol.version 3.8 -> 3.9']);
+    expect(r.text).toBe(pinned.replace('inter.broker.protocol.version=3.8', 'inter.broker.protocol.version=3.9'));
+    expect(propertyValue(r.text, 'inter.broker.protocol.version')).toBe('3.9');
+  });
+
+  it('leaves a file alone when nothing is pinned, or the pin is already the target', () => {
+    expect(bumpProtocolVersion('broker.id=1\n', '3.9.2')).toMatchObject({ changed: false, problems: [], text: 'broker.id=1\n' });
+    expect(bumpProtocolVersion('inter.broker.protocol.version=3.9\n', '3.9.2')).toMatchObject({ changed: false, problems: [] });
+    expect(bumpProtocolVersion('inter.broker.protocol.version=3.9-IV0\n', '3.9.2')).toMatchObject({ changed: false, problems: [] });
+  });
+
+  it('refuses to lower a pin, and has nothing to bump for 4.x', () => {
+    expect(bumpProtocolVersion('inter.broker.protocol.version=3.9\n', '3.8.1').problems).toEqual(['inter.broker.protocol.version=3.9 is newer than 3.8: not lowering it (that would be a downgrade).']);
+    expect(bumpProtocolVersion('inter.broker.protocol.version=3.9\n', '4.3.1').problems[0]).toContain('runs only in KRaft mode');
+  });
+
+  it('warns about a leftover log.message.format.version', () => {
+    const r = bumpProtocolVersion('inter.broker.protocol.version=2.8\nlog.message.format.version=2.8\n', '3.9.2');
+    expect(r.changed).toBe(true);
+    expect(r.warnings[0]).toContain('log.message.format.version=2.8 is still set');
   });
 });

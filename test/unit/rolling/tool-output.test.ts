@@ -1,4 +1,5 @@
-import { BROKER_STATE_LOG_PATTERN, brokerStateFrom, parseLeaderElection, versionFromClientsJar } from '../../../src/rolling';
+import { BROKER_STATE_LOG_PATTERN, brokerStateFrom, parseLeaderElection, partitionsToLeadAgain, versionFromClientsJar } from '../../../src/rolling';
+import { ClusterBuilder } from '../health/builder';
 
 // Lines as Kafka 3.9.2 and 4.3.1 print them on the lab.
 const lifecycle = (what: string) => `[2026-11-21 11:15:02,726] INFO [BrokerLifecycleManager id=2] ${what} (org.apache.kafka.server.BrokerLifecycleManager)`;
@@ -68,5 +69,21 @@ describe('versionFromClientsJar', () => {
     expect(versionFromClientsJar('kafka-clients-4.3.1.jar')).toBe('4.3.1');
     expect(versionFromClientsJar('kafka-clients-3.9.2-ce.jar')).toBe('3.9.2-ce');
     expect(versionFromClientsJar('kafka_2.13-3.9.2.jar')).toBeNull();
+  });
+});
+
+describe('partitionsToLeadAgain', () => {
+  it('lists the partitions a node is the preferred leader of but does not lead', () => {
+    const metadata = ClusterBuilder.kraft()
+      .brokers(1, 2, 3)
+      .topic('orders', { minIsr: 2 }, (t) => t.partitionsRoundRobin(6, 3, [1, 2, 3]))
+      .build();
+    // Partitions 0 and 3 prefer broker 1; move the leadership of 3 away, as a restart of broker 1 would.
+    const p3 = metadata.topics[0]?.partitions[3];
+    if (!p3) throw new Error('no orders-3');
+    p3.leader = p3.replicas[1] as number;
+    expect(metadata.topics[0]?.partitions.filter((p) => p.replicas[0] === 1).map((p) => p.partition)).toEqual([0, 3]);
+    expect(partitionsToLeadAgain(metadata, 1)).toEqual([{ topic: 'orders', partition: 3 }]);
+    expect(partitionsToLeadAgain(metadata, 2)).toEqual([]);
   });
 });
