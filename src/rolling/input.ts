@@ -108,7 +108,7 @@ export const rollingRestartInput = z
     approval: z.enum(approvalPolicies, { errorMap: () => ({ message: `must be one of ${approvalPolicies.map((p) => `"${p}"`).join(', ')}` }) }).default('irreversible-only'),
     parallelism: parallelismSchema.default({ mode: 'one-at-a-time' }),
     timeouts: timeoutsSchema.default({}),
-    /** Elect preferred leaders after each batch is caught up (Kafka alone rebalances only every 300 s). */
+    /** After each node is back, elect it leader of the partitions it is preferred for (Kafka alone rebalances only every 300 s). */
     preferredLeaderElection: z.boolean().default(true),
     /** A topic to produce to and consume from after each batch, proving the cluster still serves clients. */
     canaryTopic: z.string().regex(TOPIC, 'must be a valid topic name (letters, digits, ".", "_", "-", up to 249)').optional(),

@@ -134,6 +134,10 @@ function describeParallelism(p: Parallelism): string {
   }
 }
 
+function finalizeStep(plan: RollingPlan): string {
+  return plan.mode === 'kraft' ? 'metadata.version raised with kafka-features.sh' : 'inter.broker.protocol.version raised, with a second rolling restart of the brokers that pin an older one';
+}
+
 /** The plan as markdown for the Temporal Web UI and the approval prompt. */
 export function renderRollingPlan(plan: RollingPlan, input: Pick<RollingRestartInput, 'approval' | 'preferredLeaderElection' | 'rollbackPolicy' | 'canaryTopic'>): string {
   const title = plan.targetVersion ? `Rolling upgrade of ${plan.cluster} to Kafka ${plan.targetVersion}` : `Rolling restart of ${plan.cluster}`;
@@ -145,8 +149,9 @@ export function renderRollingPlan(plan: RollingPlan, input: Pick<RollingRestartI
     `| Nodes | ${plan.nodes.length} in ${plan.batches.length} batch${plan.batches.length === 1 ? '' : 'es'} (${plan.mode}) |`,
     `| Parallelism | ${describeParallelism(plan.parallelism)} |`,
     `| Approval | ${input.approval}; rollback ${input.rollbackPolicy === 'automatic' ? 'automatic' : 'after approval'} |`,
-    `| Preferred leader election | ${input.preferredLeaderElection ? 'after each batch' : 'off'} |`,
+    `| Preferred leader election | ${input.preferredLeaderElection ? 'after each node, for the partitions it is the preferred leader of' : 'off'} |`,
     `| Canary topic | ${input.canaryTopic ? cell(input.canaryTopic) : '-'} |`,
+    ...(plan.targetVersion ? [`| Finalize (irreversible, after approval, once every node runs ${cell(plan.targetVersion)}) | ${finalizeStep(plan)} |`] : []),
     `| Estimated time | about ${formatDuration(plan.estimate.typicalSeconds)}; a human is asked after at most ${formatDuration(plan.estimate.worstCaseSeconds)} of waiting |`,
     '',
     '| Batch | Node | Host | Kind | Why here | Batch reason |',
