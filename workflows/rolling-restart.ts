@@ -155,13 +155,24 @@ async function roll(controls: RunbookControls, input: RollingRestartInput, plan:
   let afterPrevious: Promise<void> = Promise.resolve();
   for (const [i, batch] of plan.batches.entries()) {
     controls.setDetail(`${change.label}batch ${i + 1} of ${plan.batches.length}: ${batch.nodes.map((n) => n.host).join(', ')}`);
-    const [prepared]: [Map<string, PreparedNode> | 'skip', void] = await Promise.all([prepareBatch(controls, input, change, batch, i, reports, recentQuorum), afterPrevious]);
+    const [prepared]: [Map<string, PreparedNode> | 'skip', void] = await Promise.all([prepareBatch({ controls, input, change, batch, i, reports }, recentQuorum), afterPrevious]);
     if (prepared === 'skip') continue;
     const back: NodeBack[] = await Promise.all(batch.nodes.map((n) => restartNode(controls, input, change, n, reports.get(n.host) as NodeReport, prepared.get(n.host) as PreparedNode)));
     recentQuorum = back.map((b) => b.quorum).find((q) => q !== null) ?? null;
     afterPrevious = settleBatch(controls, input, change, i, back);
   }
   await afterPrevious;
+}
+
+/** One batch of one roll, as the steps around it see it. */
+interface BatchRun {
+  controls: RunbookControls;
+  input: RollingRestartInput;
+  change: Roll;
+  batch: RestartBatch;
+  /** Its index in the plan. */
+  i: number;
+  reports: Map<string, NodeReport>;
 }
 
 interface PreparedNode {
@@ -173,22 +184,15 @@ interface PreparedNode {
  * Before a batch goes down: its approval when the policy asks, then the guard wait and, alongside it, each
  * node's version and a config backup (read-only on the cluster; a skipped node just keeps an unused backup).
  */
-async function prepareBatch(
-  controls: RunbookControls,
-  input: RollingRestartInput,
-  change: Roll,
-  batch: RestartBatch,
-  i: number,
-  reports: Map<string, NodeReport>,
-  recentQuorum: QuorumObservation | null,
-): Promise<Map<string, PreparedNode> | 'skip'> {
+async function prepareBatch(b: BatchRun, recentQuorum: QuorumObservation | null): Promise<Map<string, PreparedNode> | 'skip'> {
+  const { controls, input, change, batch, i } = b;
   const c = input.cluster;
   if (requiresApproval(input, { kind: 'batch', index: i })) {
     const what = change.targetVersion ? ` on ${change.targetVersion}` : change.protocolFor ? ' with the new protocol version' : '';
     await controls.requireApproval(`${gatePrefix(change)}batch-${i + 1}`, `restart ${batch.nodes.map((n) => n.host).join(', ')}${what}?`);
   }
   const [go, ...prepared] = await Promise.all([
-    waitUntilSafe(controls, input, change, batch, i, reports, recentQuorum),
+    waitUntilSafe(b, recentQuorum),
     ...batch.nodes.map(async (n): Promise<[string, PreparedNode]> => {
       const [version, backup] = await Promise.all([
         controls.step(`${change.label}${n.host}: read its version`, () => host.readNodeVersion(c, n.host)),
@@ -213,15 +217,8 @@ async function settleBatch(controls: RunbookControls, input: RollingRestartInput
  * Waits for the guards to allow the batch (a broker in log recovery counts as not allowed); past the guard
  * timeout a human decides. Never proceeds unguarded.
  */
-async function waitUntilSafe(
-  controls: RunbookControls,
-  input: RollingRestartInput,
-  change: Roll,
-  batch: RestartBatch,
-  i: number,
-  reports: Map<string, NodeReport>,
-  recentQuorum: QuorumObservation | null,
-): Promise<'go' | 'skip'> {
+async function waitUntilSafe(b: BatchRun, recentQuorum: QuorumObservation | null): Promise<'go' | 'skip'> {
+  const { controls, input, change, batch, i, reports } = b;
   const nodes = batch.nodes.map((n) => ({ nodeId: n.nodeId, roles: n.roles }));
   const timeoutMs = input.timeouts.guardWaitSeconds * 1000;
   for (let attempt = 1; ; attempt++) {
