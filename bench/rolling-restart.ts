@@ -190,6 +190,7 @@ function fakeActivities(n: number): Fakes {
     describeInventory: async (cluster) => ({ cluster, mode: 'kraft' as const, expected: [...brokers.map((id) => expectedNode(id)), ...controllers.map((id) => expectedNode(id, ['controller']))] }),
     readClusterMetadata: async () => metadata,
     readQuorumState: async () => q,
+    observeQuorum: async () => ({ quorum: q, observedAtMs: Date.now() }),
     inspectHosts: async () => [...brokers.map((id) => hostObservation(id)), ...controllers.map((id) => hostObservation(id, { roles: ['controller'], dataDirs: [] }))],
     waitForRestartAllowed: async () => ({ elapsedMs: 1, decision: { safe: true, reasons: [], ignored: [] }, quorumAgeMs: null }),
     readBrokerState: async (_c, h) => ({ host: h, state: 'RUNNING' as const, stateCode: 3, line: null, running: true }) as never,
