@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
-import { abortUpdate, approveUpdate, progressQuery } from '../../src/names';
+import { abortUpdate, approveUpdate, pauseUpdate, progressQuery, resumeUpdate } from '../../src/names';
 import { NodeWaitFailure } from '../../src/rolling';
 import { type RollingRestartResult } from '../../workflows/rolling-restart';
 import { delegatingActivities, eventually, runFailure, startWorkflowTestBed, testWorkflowBundle, waitingAtGate, type WorkflowTestBed } from '../support/temporal';
@@ -342,6 +342,25 @@ test('a process that does not stop is killed only after approval', async () => {
   await answer(h, `force-kill-${H(1)}`);
   await h.result();
   expect(fake.log).toContain(`kill ${H(1)}`);
+});
+
+test('pause mid-node: the node finishes the step it is in, nothing else starts until resume, then the run completes', async () => {
+  fake.hold('caught-up 1');
+  const h = await start({});
+  await eventually(() => fake.log.includes('caught-up 1'), 20_000, 'node 1 catching up');
+  await h.executeUpdate(pauseUpdate, { args: [{ by: 'sre-on-call', reason: 'lunch' }] });
+  fake.release('caught-up 1');
+  await eventually(async () => (await h.query(progressQuery)).steps.some((st) => st.name === `${H(1)}: wait until back in every ISR` && st.state === 'done'), 20_000, 'the ISR wait done');
+  await new Promise((r) => setTimeout(r, 1500));
+  const p = await h.query(progressQuery);
+  expect(p.paused).toBe(true);
+  // Paused at the step boundary: node 1's next steps and node 2 have not started.
+  expect(fake.log.at(-1)).toBe('caught-up 1');
+  expect(fake.log.some((l) => l.includes(H(2)) || l === 'guard 2' || l === 'quorum 1')).toBe(false);
+  await h.executeUpdate(resumeUpdate, { args: [{ by: 'sre-on-call' }] });
+  const result: RollingRestartResult = await h.result();
+  expect(result.nodes.map((n) => n.outcome)).toEqual(['restarted', 'restarted', 'restarted']);
+  expect(fake.log.filter((l) => l === `stop ${H(1)}`)).toHaveLength(1);
 });
 
 test('abort while a node catches up: no further node is touched', async () => {
