@@ -24,7 +24,7 @@ function printStatus(name: string): boolean {
   return true;
 }
 
-const program = new Command('lab').description('Local Kafka lab: SSH-reachable hosts on 127.0.S.x');
+const program = new Command('lab').description('Local Kafka lab: SSH-reachable hosts on 127.0.S.x').enablePositionalOptions();
 
 program
   .command('up')
@@ -95,6 +95,8 @@ program
   .argument('<host>', 'host name or address')
   .argument('<command...>', 'command')
   .option('--name <name>', 'cluster name', 'lab')
+  // Options after the host belong to the remote command (e.g. kafka-topics.sh --bootstrap-server ...).
+  .passThroughOptions()
   .action(async (host: string, command: string[], o: { name: string }) => {
     const r = await runOnHost(o.name, host, command.join(' '));
     process.stdout.write(r.stdout);

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { labDown, labUp, runOnHost } from '../../src/lab';
 import { eventually, inventoryHost, loadLabInventory, processesOfLab, registeredBrokers, runHostCommand, useLab } from './support/lab';
 
@@ -35,6 +37,9 @@ describe('lab: 3-node KRaft cluster, Kafka 4.3.1', () => {
     const quorum = await runHostCommand(inventoryHost(inventory, 'kafka-1'), 'tool', { tool: 'kafka-metadata-quorum.sh' }, `--bootstrap-server ${inventory.bootstrapServers.join(',')} describe --status`);
     expect(quorum.code).toBe(0);
     expect(quorum.stdout).toMatch(/CurrentVoters:.*"id": 1.*"id": 2.*"id": 3/);
+    // `npm run lab -- exec`, as the demo uses it: options after the host belong to the remote command.
+    const viaCli = await promisify(execFile)('npx', ['tsx', 'src/lab/cli.ts', 'exec', '--name', lab().name, 'kafka-1', 'echo', '--bootstrap-server', 'x', '--name', 'y']);
+    expect(viaCli.stdout.trim()).toBe('--bootstrap-server x --name y');
   }, 60_000);
 
   test('a broker stopped over SSH leaves the cluster, refuses a double start, and rejoins when started', async () => {
