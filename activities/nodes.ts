@@ -334,6 +334,27 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
 
   const statusShell = (host: InventoryHost): string => `( ${renderCommand(host.kafka.commands.status, host)} ) >/dev/null 2>&1`;
 
+  /** Polls the metadata until the broker is listed (`listed`) or no longer listed; one admin kept for the wait. */
+  const waitForListed = async (cluster: string, nodeId: NodeId, listed: boolean, timeoutMs: number, onTimeout: (lastError: string | null, elapsedMs: number) => ApplicationFailure): Promise<WaitResult> => {
+    brokerNode(cluster, nodeId);
+    const poller = new MetadataPoller(clusters.get(cluster));
+    try {
+      const { elapsedMs } = await pollUntil(
+        { waitingFor: listed ? 'broker registered' : 'broker deregistered', nodeId },
+        timeoutMs,
+        pollIntervalMs,
+        async () => {
+          const registered = (await poller.registered()).has(nodeId);
+          return { done: registered === listed, value: registered };
+        },
+        (_l, err, ms) => onTimeout(err, ms),
+      );
+      return { elapsedMs };
+    } finally {
+      await poller.close();
+    }
+  };
+
   /** The file's text, and its bytes as base64 to compare against before writing. */
   const readServerProperties = async (host: InventoryHost): Promise<{ text: string; base64: string }> => {
     const r = await run(host, `base64 -w0 ${shellQuote(host.kafka.configFile)}`);
@@ -529,27 +550,12 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
 
     /** Polls the cluster metadata until the broker is no longer listed (fenced or gone). */
     async waitForBrokerDeregistered(cluster: string, nodeId: NodeId, timeoutMs: number = DEFAULT_WAIT_MS.deregistration): Promise<WaitResult> {
-      brokerNode(cluster, nodeId);
-      const poller = new MetadataPoller(clusters.get(cluster));
-      try {
-        const { elapsedMs } = await pollUntil(
-          { waitingFor: 'broker deregistered', nodeId },
-          timeoutMs,
-          pollIntervalMs,
-          async () => {
-            const registered = (await poller.registered()).has(nodeId);
-            return { done: !registered, value: registered };
-          },
-          (_l, err, ms) =>
-            waitTimedOut(NodeWaitFailure.DeregistrationTimeout, `broker ${nodeId} is still registered ${Math.round(ms / 1000)} s after its process exited${err ? ` (last check: ${err})` : ''}`, {
-              nodeId,
-              elapsedMs: ms,
-            }),
-        );
-        return { elapsedMs };
-      } finally {
-        await poller.close();
-      }
+      return waitForListed(cluster, nodeId, false, timeoutMs, (err, ms) =>
+        waitTimedOut(NodeWaitFailure.DeregistrationTimeout, `broker ${nodeId} is still registered ${Math.round(ms / 1000)} s after its process exited${err ? ` (last check: ${err})` : ''}`, {
+          nodeId,
+          elapsedMs: ms,
+        }),
+      );
     },
 
     /** The kill template (SIGKILL). Only after a human approved it: the node will recover its logs on start. */
@@ -672,28 +678,13 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
 
     /** Polls the metadata until the broker is listed (registered and unfenced). Retryable NodeRegistrationTimeout. */
     async waitForBrokerRegistered(cluster: string, nodeId: NodeId, timeoutMs: number = DEFAULT_WAIT_MS.registration): Promise<WaitResult> {
-      brokerNode(cluster, nodeId);
-      const poller = new MetadataPoller(clusters.get(cluster));
-      try {
-        const { elapsedMs } = await pollUntil(
-          { waitingFor: 'broker registered', nodeId },
-          timeoutMs,
-          pollIntervalMs,
-          async () => {
-            const registered = (await poller.registered()).has(nodeId);
-            return { done: registered, value: registered };
-          },
-          (_l, err, ms) =>
-            waitTimedOut(
-              NodeWaitFailure.RegistrationTimeout,
-              `broker ${nodeId} has not registered ${Math.round(ms / 1000)} s after its start (log recovery, or it failed to start: see its server.log)${err ? `; last check: ${err}` : ''}`,
-              { nodeId, elapsedMs: ms },
-            ),
-        );
-        return { elapsedMs };
-      } finally {
-        await poller.close();
-      }
+      return waitForListed(cluster, nodeId, true, timeoutMs, (err, ms) =>
+        waitTimedOut(
+          NodeWaitFailure.RegistrationTimeout,
+          `broker ${nodeId} has not registered ${Math.round(ms / 1000)} s after its start (log recovery, or it failed to start: see its server.log)${err ? `; last check: ${err}` : ''}`,
+          { nodeId, elapsedMs: ms },
+        ),
+      );
     },
 
     /**

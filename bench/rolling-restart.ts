@@ -15,8 +15,8 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Activities } from '../activities';
-import { type LabCluster, type LabUpOptions, labDown, labUp } from '../src/lab';
 import { type RollingRestartResult } from '../workflows/rolling-restart';
+import { withLab } from '../test/e2e/support/lab';
 import { createTopic, runStatus, startRollingRestart } from '../test/e2e/support/rolling';
 import { stackEnv, startWorker } from '../test/e2e/support/stack';
 import { startTraffic } from '../test/e2e/support/traffic';
@@ -29,18 +29,6 @@ const row = (figure: string, value: string, target = '') => {
   rows.push([figure, value, target]);
   console.log(`  ${figure}: ${value} ${target}`);
 };
-
-async function withBenchLab<T>(opts: LabUpOptions & { name: string; subnet: number }, fn: (lab: LabCluster) => Promise<T>): Promise<T> {
-  await labDown(opts.name);
-  const t0 = Date.now();
-  const lab = await labUp(opts);
-  console.log(`lab ${opts.name} up in ${Date.now() - t0} ms`);
-  try {
-    return await fn(lab);
-  } finally {
-    await labDown(opts.name);
-  }
-}
 
 async function runToEnd(client: Client, env: NodeJS.ProcessEnv, cluster: string, set: Record<string, unknown>) {
   const t0 = Date.now();
@@ -122,7 +110,7 @@ async function historyEvents(client: Client, id: string): Promise<number> {
 }
 
 async function realThreeNode(temporal: TestWorkflowEnvironment) {
-  await withBenchLab({ name: 'e2e-rr-bench3', subnet: 25, mode: 'kraft', version: '4.3.1' }, async (lab) => {
+  await withLab({ name: 'e2e-rr-bench3', subnet: 25, mode: 'kraft', version: '4.3.1' }, async (lab) => {
     const env = stackEnv(temporal, [lab.inventoryPath], 'bench-rr-3');
     const worker = await startWorker(env, 400_000);
     try {
@@ -225,7 +213,7 @@ async function simulated(temporal: TestWorkflowEnvironment, n: number) {
 }
 
 async function rackParallel(temporal: TestWorkflowEnvironment) {
-  await withBenchLab({ name: 'e2e-rr-bench6', subnet: 29, mode: 'kraft', version: '4.3.1', brokers: 6, controllers: 3, racks: 3 }, async (lab) => {
+  await withLab({ name: 'e2e-rr-bench6', subnet: 29, mode: 'kraft', version: '4.3.1', brokers: 6, controllers: 3, racks: 3 }, async (lab) => {
     const env = stackEnv(temporal, [lab.inventoryPath], 'bench-rr-6');
     const worker = await startWorker(env, 400_000);
     try {

@@ -7,7 +7,7 @@ import { createNodeActivities, type NodeActivities } from '../../activities/node
 import { createHostShell, type HostShell } from '../../activities/ssh';
 import { isBrokerCaughtUp } from '../../src/health';
 import { type Inventory } from '../../src/inventory/schema';
-import { runOnHost } from '../../src/lab';
+import { type LabCluster, runOnHost } from '../../src/lab';
 import { type ClusterMetadata, type NodeRole } from '../../src/model/cluster';
 import { NodeWaitFailure } from '../../src/rolling';
 import { inventoryHost, loadLabInventory, useLab } from './support/lab';
@@ -28,10 +28,26 @@ interface Harness {
   current: MockActivityEnvironment | null;
 }
 
-function harness(inventory: Inventory): Harness {
+/**
+ * The activities against the describe's lab, built once the lab is up (filled in place, so the describe can
+ * hold it from the start); with `topic`, an RF 3 topic to watch. The SSH shell is closed after the describe.
+ */
+function useHarness(lab: () => LabCluster, topic?: string): Harness {
+  const h = {} as Harness;
+  beforeAll(async () => {
+    fillHarness(h, loadLabInventory(lab()));
+    if (topic) await createTopic(h, topic);
+  }, 120_000);
+  afterAll(async () => {
+    await h.shell?.close();
+  });
+  return h;
+}
+
+function fillHarness(h: Harness, inventory: Inventory): void {
   const shell = createHostShell();
   const nodes = createNodeActivities({ clusters: createClusterRegistry(new Map([[inventory.name, inventory]])), shell });
-  const h: Harness = {
+  Object.assign(h, {
     inventory,
     shell,
     nodes,
@@ -47,8 +63,7 @@ function harness(inventory: Inventory): Harness {
         h.current = null;
       }
     },
-  };
-  return h;
+  });
 }
 
 function admin(inventory: Inventory): Admin {
@@ -124,15 +139,7 @@ async function startAndWait(h: Harness, hostName: string, nodeId: number): Promi
 
 describe('node activities: 3-node KRaft lab, Kafka 4.3.1', () => {
   const lab = useLab({ name: 'rr-nodes-kraft', subnet: 31 });
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = harness(loadLabInventory(lab()));
-    await createTopic(h, 'orders');
-  }, 120_000);
-  afterAll(async () => {
-    await h?.shell.close();
-  });
+  const h = useHarness(lab, 'orders');
 
   test('backupNodeConfig copies server.properties beside it, once per content', async () => {
     const host = inventoryHost(h.inventory, 'kafka-2');
@@ -264,15 +271,7 @@ describe('node activities: 3-node KRaft lab, Kafka 4.3.1', () => {
 
 describe('switchVersion: 3-node KRaft lab formatted by Kafka 3.9.2', () => {
   const lab = useLab({ name: 'rr-nodes-upgrade', subnet: 33, version: '3.9.2' });
-  let h: Harness;
-
-  beforeAll(async () => {
-    h = harness(loadLabInventory(lab()));
-    await createTopic(h, 'orders');
-  }, 120_000);
-  afterAll(async () => {
-    await h?.shell.close();
-  });
+  const h = useHarness(lab, 'orders');
 
   /** The version the broker logged at its last start, read independently of the activities. */
   const loggedVersion = async (hostName: string): Promise<string> => {
@@ -353,14 +352,7 @@ describe('switchVersion: 3-node KRaft lab formatted by Kafka 3.9.2', () => {
 
 describe('config carry-over: ZooKeeper-mode lab, Kafka 3.9.2', () => {
   const lab = useLab({ name: 'rr-nodes-zk', mode: 'zookeeper', subnet: 34 });
-  let h: Harness;
-
-  beforeAll(() => {
-    h = harness(loadLabInventory(lab()));
-  });
-  afterAll(async () => {
-    await h?.shell.close();
-  });
+  const h = useHarness(lab);
 
   test('pins the protocol version on the host, the broker starts with it, and the backup restores the file byte for byte', async () => {
     const host = inventoryHost(h.inventory, 'kafka-1');

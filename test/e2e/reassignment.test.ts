@@ -30,6 +30,31 @@ const MESSAGE_BYTES = 10_000; // ~4 MB per partition: long enough to watch a mov
 const SLOW_RATE = 10_000;
 const quiet = { logger: new DefaultLogger('WARN') };
 
+/** TOPIC with RF 1, filled with `messagesPerPartition` records of MESSAGE_BYTES in each partition (acks=all). */
+async function createFilledTopic(inventory: Inventory, messagesPerPartition: number): Promise<void> {
+  const kafka = kafkaClient(inventory);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const topic: ITopicConfig = { topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 };
+    await admin.createTopics({ topics: [topic], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = kafka.producer();
+  await producer.connect();
+  try {
+    const value = Buffer.alloc(MESSAGE_BYTES, 'x');
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      for (let i = 0; i < messagesPerPartition; i += 50) {
+        await producer.send({ topic: TOPIC, acks: -1, messages: Array.from({ length: 50 }, (_, j) => ({ partition, key: `k${i + j}`, value })) });
+      }
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
 describe('reassignment activities: 3-node KRaft lab, Kafka 4.3.1', () => {
   const lab = useLab({ name: 'ra-e2e', subnet: 41 });
   let inventory: Inventory;
@@ -100,27 +125,7 @@ describe('reassignment activities: 3-node KRaft lab, Kafka 4.3.1', () => {
   };
 
   test('setup: an RF 1 topic with ~4 MB per partition, and unrelated dynamic configs on the topic and a broker', async () => {
-    const kafka = kafkaClient(inventory);
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const topic: ITopicConfig = { topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 };
-      await admin.createTopics({ topics: [topic], waitForLeaders: true });
-    } finally {
-      await admin.disconnect();
-    }
-    const producer = kafka.producer();
-    await producer.connect();
-    try {
-      const value = Buffer.alloc(MESSAGE_BYTES, 'x');
-      for (let partition = 0; partition < PARTITIONS; partition++) {
-        for (let i = 0; i < MESSAGES_PER_PARTITION; i += 50) {
-          await producer.send({ topic: TOPIC, acks: -1, messages: Array.from({ length: 50 }, (_, j) => ({ partition, key: `k${i + j}`, value })) });
-        }
-      }
-    } finally {
-      await producer.disconnect();
-    }
+    await createFilledTopic(inventory, MESSAGES_PER_PARTITION);
     // An operator's settings that a throttle must never disturb (kafkajs alterConfigs would wipe them).
     await kafkaConfigs(`--entity-type topics --entity-name ${TOPIC} --alter --add-config retention.ms=86400000`);
     await kafkaConfigs('--entity-type brokers --entity-name 2 --alter --add-config log.cleaner.threads=2');
@@ -336,24 +341,7 @@ describe('reassignment activities: ZooKeeper mode, Kafka 3.9.2', () => {
 
   test('throttled move cancelled (the 3.9 tool skips it: reverted to the original replicas), throttles removed twice, then run to completion', async () => {
     const cluster = inventory.name;
-    const kafka = kafkaClient(inventory);
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1 }], waitForLeaders: true });
-    } finally {
-      await admin.disconnect();
-    }
-    const producer = kafka.producer();
-    await producer.connect();
-    try {
-      const value = Buffer.alloc(MESSAGE_BYTES, 'x');
-      for (let partition = 0; partition < PARTITIONS; partition++) {
-        for (let i = 0; i < 300; i += 50) await producer.send({ topic: TOPIC, acks: -1, messages: Array.from({ length: 50 }, () => ({ partition, value })) });
-      }
-    } finally {
-      await producer.disconnect();
-    }
+    await createFilledTopic(inventory, 300);
     const r = await runHostCommand(inventoryHost(inventory, 'kafka-1'), 'tool', { tool: 'kafka-configs.sh' }, `--bootstrap-server ${inventory.bootstrapServers.join(',')} --entity-type topics --entity-name ${TOPIC} --alter --add-config retention.ms=86400000`);
     expect(r.code).toBe(0);
 

@@ -1,9 +1,9 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LabCluster, type LabUpOptions, labDown, labUp } from '../../src/lab';
+import { type LabCluster } from '../../src/lab';
 import { type RollingRestartResult } from '../../workflows/rolling-restart';
-import { eventually, inventoryHost, loadLabInventory, registeredBrokers, runHostCommand } from './support/lab';
+import { eventually, inventoryHost, loadLabInventory, registeredBrokers, runHostCommand, useLab } from './support/lab';
 import { createTopic, kafkaPid, linkVersion, runningVersion, runStatus, serverStarts, startRollingRestart, type StatusJson } from './support/rolling';
 import { cli, stackEnv, startWorker, useDevServer, type WorkerProcess } from './support/stack';
 import { startTraffic, type Traffic } from './support/traffic';
@@ -19,21 +19,8 @@ const temporal = useDevServer();
 const ONLY = process.env.RR_SCENARIOS?.split(',') ?? null;
 const scenario = (key: string, title: string, fn: () => void) => (ONLY && !ONLY.includes(key) ? describe.skip : describe)(`${key}. ${title}`, fn);
 
-/** A lab for one describe, with a start timeout fitting its size on a busy 2-core machine. */
-function useRrLab(opts: LabUpOptions & { name: string; subnet: number }, upTimeoutMs = 300_000): () => LabCluster {
-  let cluster: LabCluster | undefined;
-  beforeAll(async () => {
-    await labDown(opts.name);
-    cluster = await labUp(opts);
-  }, upTimeoutMs);
-  afterAll(async () => {
-    await labDown(opts.name);
-  }, 120_000);
-  return () => {
-    if (!cluster) throw new Error(`lab ${opts.name} did not come up (see beforeAll)`);
-    return cluster;
-  };
-}
+/** A lab start timeout fitting a 3-node lab on a busy 2-core machine (the 9-node rack lab gets more). */
+const RR_LAB_UP_MS = 300_000;
 
 /** A worker, a topic and traffic for the describe's lab. */
 function useStack(lab: () => LabCluster, name: string) {
@@ -88,7 +75,7 @@ async function expectTrafficIntact(traffic: Traffic | null) {
 const names = (lab: LabCluster) => lab.hosts.filter((h) => h.kind === 'kafka').map((h) => h.name);
 
 scenario('a', 'rolling restart of a 3-node KRaft cluster (4.3.1)', () => {
-  const lab = useRrLab({ name: 'e2e-rr-a', subnet: 25, mode: 'kraft', version: '4.3.1' });
+  const lab = useLab({ name: 'e2e-rr-a', subnet: 25, mode: 'kraft', version: '4.3.1' }, RR_LAB_UP_MS);
   const s = useStack(lab, 'rr-a');
 
   test('every node is restarted once, one at a time, and traffic is intact', async () => {
@@ -115,7 +102,7 @@ scenario('a', 'rolling restart of a 3-node KRaft cluster (4.3.1)', () => {
 });
 
 scenario('b', 'upgrade 3.9.2 -> 4.3.1 with an approved finalize', () => {
-  const lab = useRrLab({ name: 'e2e-rr-b', subnet: 26, mode: 'kraft', version: '3.9.2' });
+  const lab = useLab({ name: 'e2e-rr-b', subnet: 26, mode: 'kraft', version: '3.9.2' }, RR_LAB_UP_MS);
   const s = useStack(lab, 'rr-b');
 
   test('stops at finalize; after approval every node runs 4.3.1 and metadata.version is 4.3', async () => {
@@ -152,7 +139,7 @@ scenario('b', 'upgrade 3.9.2 -> 4.3.1 with an approved finalize', () => {
 });
 
 scenario('c', 'a broken 4.3.1 install on kafka-2: rolled back, the run halts', () => {
-  const lab = useRrLab({ name: 'e2e-rr-c', subnet: 27, mode: 'kraft', version: '3.9.2' });
+  const lab = useLab({ name: 'e2e-rr-c', subnet: 27, mode: 'kraft', version: '3.9.2' }, RR_LAB_UP_MS);
   const s = useStack(lab, 'rr-c');
 
   test('kafka-2 is rolled back to 3.9.2, kafka-3 is untouched, abort fails the run with UnsafeToProceed', async () => {
@@ -204,7 +191,7 @@ scenario('c', 'a broken 4.3.1 install on kafka-2: rolled back, the run halts', (
 });
 
 scenario('d', 'the worker killed with SIGKILL mid-run', () => {
-  const lab = useRrLab({ name: 'e2e-rr-d', subnet: 28, mode: 'kraft', version: '4.3.1' });
+  const lab = useLab({ name: 'e2e-rr-d', subnet: 28, mode: 'kraft', version: '4.3.1' }, RR_LAB_UP_MS);
   const s = useStack(lab, 'rr-d');
 
   test('a new worker finishes the run; every node stopped and started exactly once', async () => {
@@ -235,7 +222,7 @@ scenario('d', 'the worker killed with SIGKILL mid-run', () => {
 });
 
 scenario('e', 'rack-parallel restart: 6 brokers on 3 racks, 3 separate controllers', () => {
-  const lab = useRrLab({ name: 'e2e-rr-e', subnet: 29, mode: 'kraft', version: '4.3.1', brokers: 6, controllers: 3, racks: 3 }, 420_000);
+  const lab = useLab({ name: 'e2e-rr-e', subnet: 29, mode: 'kraft', version: '4.3.1', brokers: 6, controllers: 3, racks: 3 }, 420_000);
   const s = useStack(lab, 'rr-e');
 
   test('restarts the 6 brokers in 3 rounds, one rack at a time', async () => {
@@ -253,7 +240,7 @@ scenario('e', 'rack-parallel restart: 6 brokers on 3 racks, 3 separate controlle
 });
 
 scenario('f', 'ZooKeeper-mode upgrade 3.8.1 -> 3.9.2, finalized with the protocol bump and its second roll', () => {
-  const lab = useRrLab({ name: 'e2e-rr-f', subnet: 30, mode: 'zookeeper', version: '3.8.1' });
+  const lab = useLab({ name: 'e2e-rr-f', subnet: 30, mode: 'zookeeper', version: '3.8.1' }, RR_LAB_UP_MS);
   const s = useStack(lab, 'rr-f');
 
   test('the upgrade pins the old protocol; after approval a second roll puts 3.9 in force on every broker', async () => {

@@ -13,23 +13,24 @@ export const LAB_UP_TIMEOUT_MS = 180_000;
  * Brings a lab cluster up before the tests of the enclosing describe and always takes it down after them.
  * Returns a getter, because the cluster exists only once beforeAll has run.
  */
-export function useLab(opts: LabUpOptions & { name: string; subnet: number }): () => LabCluster {
+export function useLab(opts: LabUpOptions & { name: string; subnet: number }, upTimeoutMs = LAB_UP_TIMEOUT_MS): () => LabCluster {
   let cluster: LabCluster | undefined;
   beforeAll(async () => {
     await labDown(opts.name); // a lab left over from an interrupted run
     cluster = await labUp(opts);
-  }, LAB_UP_TIMEOUT_MS);
+  }, upTimeoutMs);
   afterAll(async () => {
     await labDown(opts.name);
-  }, 60_000);
+  }, 120_000);
   return () => {
     if (!cluster) throw new Error(`lab ${opts.name} did not come up (see beforeAll)`);
     return cluster;
   };
 }
 
-/** Runs fn against a fresh lab cluster and takes it down afterwards, whatever happens. */
+/** Runs fn against a fresh lab cluster (one left over from an interrupted run is taken down first) and takes it down afterwards, whatever happens. */
 export async function withLab<T>(opts: LabUpOptions & { name: string; subnet: number }, fn: (lab: LabCluster) => Promise<T>): Promise<T> {
+  await labDown(opts.name);
   const lab = await labUp(opts);
   try {
     return await fn(lab);
