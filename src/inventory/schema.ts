@@ -88,7 +88,7 @@ const commandsSchema = z
      * `systemctl stop` would let systemd SIGKILL a slow broker after TimeoutStopSec: a kill nobody approved.
      */
     stop: z.string().min(1).default('sudo systemctl stop --no-block kafka'),
-    /** Exit 0 while the Kafka process exists, shutting down included (`is-active` says no while deactivating). */
+    /** Exit 0 while the Kafka process exists, shutting down included (`is-active` says no while deactivating); 1-3 when it does not (LSB); any other exit is read as no answer. */
     status: z.string().min(1).default('test "$(systemctl show -p MainPID --value kafka)" != 0'),
     /** Forced stop, used only after a timeout and a human approval. */
     kill: z.string().min(1).default('sudo systemctl kill --signal=SIGKILL kafka'),
