@@ -12,7 +12,8 @@ export interface CommandResult {
 
 /** Runs commands on inventory hosts over SSH. One connection per host, reused; verified host keys. */
 export interface HostShell {
-  exec(host: InventoryHost, command: string, opts?: { timeoutMs?: number }): Promise<CommandResult>;
+  /** `stdin` is written to the command's standard input: file contents travel there, never on the command line. */
+  exec(host: InventoryHost, command: string, opts?: { timeoutMs?: number; stdin?: string }): Promise<CommandResult>;
   close(): Promise<void>;
 }
 
@@ -99,7 +100,7 @@ export function createHostShell(): HostShell {
       const ssh = await connect(host);
       const timeoutMs = opts.timeoutMs ?? 120_000;
       let timer: NodeJS.Timeout | undefined;
-      const run = ssh.execCommand(command, { execOptions: { pty: false } });
+      const run = ssh.execCommand(command, { execOptions: { pty: false }, ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}) });
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`ssh ${host.name}: command timed out after ${timeoutMs} ms: ${command}`)), timeoutMs);
       });
