@@ -31,7 +31,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['workflows/**/*.ts', 'src/model/**/*.ts', 'src/health/**/*.ts', 'src/reassignment/**/*.ts', 'src/reassignment-exec/**/*.ts', 'src/rolling/**/*.ts', 'src/runbooks/**/*.ts', 'src/kafka-tools/**/*.ts', 'src/names.ts', 'src/errors.ts'],
+    files: ['workflows/**/*.ts', 'src/model/**/*.ts', 'src/health/**/*.ts', 'src/reassignment/**/*.ts', 'src/reassignment-exec/**/*.ts', 'src/rolling/**/*.ts', 'src/runbooks/**/*.ts', 'src/kafka-tools/**/*.ts', 'src/names.ts', 'src/errors.ts', 'src/gates.ts'],
     rules: {
       'no-restricted-imports': ['error', { paths: forbiddenInWorkflows.map((name) => ({ name, message: 'not allowed in workflow code (Temporal sandbox)' })) }],
     },

@@ -7,6 +7,13 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export const TASK_QUEUE = 'kafka-runbooks';
 
+/**
+ * Errors that mean a bug in workflow code: they fail the run (its undo steps run first when thrown in the
+ * body) instead of retrying the workflow task forever. Non-determinism is left out on purpose: after a bad
+ * deploy, rolling the workers back lets runs in flight continue.
+ */
+export const WORKFLOW_BUG_ERROR_TYPES: Record<string, string[]> = { '*': ['TypeError', 'ReferenceError', 'RangeError', 'SyntaxError'] };
+
 // ---- Search attributes (register them on the server: see src/lab/temporal.ts and the README) ----
 export const SA_CLUSTER = defineSearchAttributeKey('KafkaCluster', SearchAttributeType.KEYWORD);
 export const SA_RUNBOOK = defineSearchAttributeKey('Runbook', SearchAttributeType.KEYWORD);
@@ -65,6 +72,14 @@ export const pauseSignal = defineSignal<[ControlRequest]>('pause');
 export const resumeSignal = defineSignal<[ControlRequest]>('resume');
 export const abortSignal = defineSignal<[ControlRequest]>('abort');
 
+/** What a child runbook tells its parent, so the parent's progress and details show the child's gates. */
+export interface ChildState {
+  workflowId: string;
+  status: RunbookStatus;
+  pendingGates: PendingGate[];
+}
+export const childStateSignal = defineSignal<[ChildState]>('childState');
+
 export interface StepRecord {
   name: string;
   state: 'running' | 'done' | 'failed' | 'undone' | 'undo-failed';
@@ -81,6 +96,8 @@ export interface PendingGate {
   onTimeout: 'reject' | 'approve';
   approvers: string[] | null;
   choices: string[] | null;
+  /** The run that waits at this gate and takes the answer: this run, or its active child. */
+  workflowId: string;
 }
 export interface RunbookProgress {
   runbook: string;
@@ -88,7 +105,14 @@ export interface RunbookProgress {
   status: RunbookStatus;
   currentStep: string | null;
   steps: StepRecord[];
+  /** The oldest gate waiting for an answer (the first of pendingGates); kept for older callers. */
   pendingGate: PendingGate | null;
+  /** Every gate waiting for an answer, this run's and its active child's: parallel nodes can open several at once. */
+  pendingGates: PendingGate[];
+  /** The child workflow this run is waiting for (a reassignment), which pause/resume/abort are forwarded to. */
+  activeChild: string | null;
+  /** Things that went wrong without changing the run's outcome (e.g. the cluster lock could not be released). */
+  warnings: string[];
   gates: GateDecision[];
   paused: boolean;
   abort: ControlRequest | null;

@@ -5,7 +5,7 @@ import { delimiter, resolve } from 'node:path';
 import pino from 'pino';
 import { createActivities, createClusterRegistry, createHostShell } from '../activities';
 import { InventoryError, loadInventories } from './inventory/load';
-import { TASK_QUEUE } from './names';
+import { TASK_QUEUE, WORKFLOW_BUG_ERROR_TYPES } from './names';
 import { connectWorkerConnection } from './temporal-connection';
 
 const logger = pino({ name: 'kafka-runbooks-worker' });
@@ -55,6 +55,7 @@ export async function runWorker(settings: WorkerSettings, env: NodeJS.ProcessEnv
     namespace,
     taskQueue: settings.taskQueue,
     workflowsPath: require.resolve('../workflows'),
+    workflowFailureErrorTypes: WORKFLOW_BUG_ERROR_TYPES,
     activities: createActivities({ clusters: createClusterRegistry(inventories), shell, client, taskQueue: settings.taskQueue }),
   });
   logger.info({ clusters: [...inventories.keys()], taskQueue: settings.taskQueue, namespace }, 'worker started');

@@ -5,8 +5,12 @@
  * Guarantees:
  * - a step never starts while the run is paused, and never after an abort was requested;
  * - an abort interrupts only steps marked interruptible (waits), never a step that is changing the cluster;
+ * - a Cancel (Web UI, CLI, a parent that closed) is an abort: a changing step runs to its end, then undo;
  * - undo steps run in reverse order on failure, abort and cancellation alike, and cannot be cancelled;
- * - every gate decision records who decided and why.
+ * - several gates may wait at once (parallel nodes), each answerable by name;
+ * - pause, resume and abort reach the active child workflow; its gates show in this run's progress;
+ * - every gate decision records who decided and why; answers are checked for type and length first;
+ * - a lock that cannot be released is a warning, never the run's outcome.
  */
 import {
   ActivityFailure,
@@ -22,14 +26,19 @@ import {
   upsertSearchAttributes,
   workflowInfo,
   allHandlersFinished,
+  getExternalWorkflowHandle,
+  type SignalDefinition,
 } from '@temporalio/workflow';
 import { type Duration, msToNumber } from '@temporalio/common/lib/time';
-import { aborted, FailureType, gateRejected } from '../src/errors';
+import { aborted, FailureType, gateRejected, unsafeToProceed } from '../src/errors';
+import { checkControlRequest, checkGateAnswer } from '../src/gates';
 import {
   abortSignal,
   abortUpdate,
   approveSignal,
   approveUpdate,
+  type ChildState,
+  childStateSignal,
   type ControlAck,
   type ControlRequest,
   type GateAnswer,
@@ -75,12 +84,25 @@ interface Undo {
   run: () => Promise<void>;
 }
 
+interface OpenGate {
+  gate: PendingGate;
+  decision: GateDecision | null;
+}
+
 const LOG_LIMIT = 50;
+const CANCEL_REQUEST: ControlRequest = { by: 'cancel-request', reason: 'the workflow was cancelled (Web UI, CLI, or its parent closed)' };
 const TERMINAL: RunbookStatus[] = [RunbookStatus.Completed, RunbookStatus.Failed, RunbookStatus.Aborted];
 
 export class RunbookControls {
   private readonly progress: RunbookProgress;
-  private pending: { gate: PendingGate; decision: GateDecision | null } | null = null;
+  /** Gates waiting for an answer, by name: parallel nodes can open several at once. */
+  private readonly pending = new Map<string, OpenGate>();
+  /** The child workflow a step is waiting for, and the gates it last reported. */
+  private activeChild: string | null = null;
+  private childState: ChildState | null = null;
+  /** Signals to the parent or the child, sent in order; awaited before the run ends. */
+  private outbox: Promise<void> = Promise.resolve();
+  private lastToParent = '';
   private readonly undo: Undo[] = [];
   /** Every wait in flight: batches restart nodes in parallel, so several can be waiting at once. */
   private readonly interruptible = new Set<CancellationScope>();
@@ -95,6 +117,9 @@ export class RunbookControls {
       currentStep: null,
       steps: [],
       pendingGate: null,
+      pendingGates: [],
+      activeChild: null,
+      warnings: [],
       gates: [],
       paused: false,
       abort: null,
@@ -110,6 +135,8 @@ export class RunbookControls {
    */
   async run<T>(body: () => Promise<T>): Promise<T> {
     this.publish();
+    // A Cancel is an abort: steps that change the cluster finish (they run non-cancellable), waits stop, undo runs.
+    CancellationScope.current().cancelRequested.catch(() => this.abort(CANCEL_REQUEST));
     let locked = false;
     try {
       if (this.opts.lock) {
@@ -121,16 +148,19 @@ export class RunbookControls {
       this.finish(RunbookStatus.Completed);
       return result;
     } catch (err) {
-      const wasAbort = this.progress.abort !== null || isCancellation(err);
+      if (isCancellation(err) && this.progress.abort === null) this.abort(CANCEL_REQUEST);
+      const wasAbort = this.progress.abort !== null;
       if (this.undo.length > 0) await this.runUndo();
-      this.finish(wasAbort ? RunbookStatus.Aborted : RunbookStatus.Failed, err);
-      throw surfaceTypedFailure(err);
+      // A cancelled run ends like an aborted one: typed, with who asked, rather than as a bare cancellation.
+      const failure = wasAbort && isCancellation(err) ? this.abortFailure() : surfaceTypedFailure(err);
+      this.finish(wasAbort ? RunbookStatus.Aborted : RunbookStatus.Failed, failure);
+      throw failure;
     } finally {
-      if (locked && this.opts.lock) {
-        const lock = this.opts.lock;
-        await CancellationScope.nonCancellable(() => lock.release());
-      }
-      await condition(allHandlersFinished);
+      await CancellationScope.nonCancellable(async () => {
+        if (locked) await this.releaseLock();
+        await this.outbox;
+        await condition(allHandlersFinished);
+      });
     }
   }
 
@@ -145,7 +175,8 @@ export class RunbookControls {
     this.progress.currentStep = name;
     this.publish();
     try {
-      const result = opts.interruptible ? await this.runInterruptible(fn) : await fn();
+      // A step that changes the cluster is never cut short by a Cancel: undo must not race a change in flight.
+      const result = opts.interruptible ? await this.runInterruptible(fn) : await CancellationScope.nonCancellable(fn);
       rec.state = 'done';
       return result;
     } catch (err) {
@@ -172,9 +203,11 @@ export class RunbookControls {
 
   /** Waits for a human decision at a named gate. Returns the decision; rejection is a normal outcome here. */
   async gate(name: string, prompt: string, policy: GatePolicy = {}): Promise<GateDecision> {
+    // Two gates of one name could not be told apart by an answer: a runbook bug, stop rather than guess.
+    if (this.pending.has(name)) throw unsafeToProceed(`gate "${name}" is already waiting for an answer; a second one of the same name cannot be opened`);
     const onTimeout = policy.onTimeout ?? 'reject';
     const deadline = policy.timeout === undefined ? null : new Date(Date.now() + msToNumber(policy.timeout)).toISOString();
-    this.pending = {
+    const open: OpenGate = {
       gate: {
         name,
         prompt,
@@ -183,17 +216,18 @@ export class RunbookControls {
         onTimeout,
         approvers: policy.approvers ?? this.opts.approvers ?? null,
         choices: policy.choices ?? null,
+        workflowId: workflowInfo().workflowId,
       },
       decision: null,
     };
+    this.pending.set(name, open);
     this.note(`waiting for approval at gate "${name}": ${prompt}`);
     this.publish();
-    const pending = this.pending;
     try {
-      const answered = () => pending.decision !== null || this.progress.abort !== null;
+      const answered = () => open.decision !== null || this.progress.abort !== null;
       const inTime = policy.timeout === undefined ? (await condition(answered), true) : await condition(answered, policy.timeout);
-      if (pending.decision === null && this.progress.abort !== null) throw this.abortFailure();
-      const decision: GateDecision = pending.decision ?? {
+      if (open.decision === null && this.progress.abort !== null) throw this.abortFailure();
+      const decision: GateDecision = open.decision ?? {
         gate: name,
         outcome: onTimeout === 'approve' ? 'approved' : 'rejected',
         approver: 'timeout-policy',
@@ -201,10 +235,29 @@ export class RunbookControls {
         choice: null,
         at: now(),
       };
-      if (!inTime && pending.decision === null) this.recordDecision(decision);
+      if (!inTime && open.decision === null) this.recordDecision(decision);
       return decision;
     } finally {
-      this.pending = null;
+      this.pending.delete(name);
+      this.publish();
+    }
+  }
+
+  /**
+   * Runs a child workflow as an interruptible step: while it runs, pause, resume and abort sent to this run are
+   * forwarded to it, and the gates it reports show in this run's progress and details.
+   */
+  async child<T>(name: string, workflowId: string, run: () => Promise<T>): Promise<T> {
+    this.activeChild = workflowId;
+    this.progress.activeChild = workflowId;
+    try {
+      // A pause that was asked for before the child started holds it too.
+      if (this.progress.paused) this.forwardToChild(pauseSignal, { by: 'parent', reason: 'the parent run was paused' });
+      return await this.step(name, run, { interruptible: true });
+    } finally {
+      this.activeChild = null;
+      this.childState = null;
+      this.progress.activeChild = null;
       this.publish();
     }
   }
@@ -249,6 +302,13 @@ export class RunbookControls {
     return [...this.progress.gates];
   }
 
+  /** Records something that went wrong without changing the outcome; shown in the progress and the details. */
+  warn(message: string): void {
+    this.progress.warnings.push(message);
+    this.note(`warning: ${message}`);
+    this.publish();
+  }
+
   /** Markdown appended under the status block in the UI (e.g. a report). */
   extraDetails = '';
 
@@ -264,6 +324,17 @@ export class RunbookControls {
       throw err;
     } finally {
       this.interruptible.delete(scope);
+    }
+  }
+
+  /** A lock that cannot be released is not the run's outcome: the next runbook finds this run ended and takes it. */
+  private async releaseLock(): Promise<void> {
+    const lock = this.opts.lock;
+    if (!lock) return;
+    try {
+      await lock.release();
+    } catch (err) {
+      this.warn(`the cluster lock could not be released (${describe(err)}); it frees itself: the next runbook finds this run ended and takes the lock`);
     }
   }
 
@@ -299,22 +370,26 @@ export class RunbookControls {
     this.publish();
   }
 
-  private validateGateAnswer(answer: GateAnswer, accepting: boolean): void {
-    if (!answer || typeof answer !== 'object') throw new Error('malformed request: expected { gate, approver, reason? }');
-    if (typeof answer.gate !== 'string' || answer.gate.length === 0) throw new Error('malformed request: "gate" is required');
-    if (typeof answer.approver !== 'string' || answer.approver.trim().length === 0) throw new Error('malformed request: "approver" is required');
-    const p = this.pending;
-    if (!p || p.decision !== null) throw new Error(`no gate is waiting for approval (asked for "${answer.gate}")`);
-    if (p.gate.name !== answer.gate) throw new Error(`unknown gate "${answer.gate}": the run is waiting at "${p.gate.name}"`);
-    if (p.gate.approvers && !p.gate.approvers.includes(answer.approver)) {
-      throw new Error(`"${answer.approver}" may not decide gate "${p.gate.name}" (allowed: ${p.gate.approvers.join(', ')})`);
+  private validateGateAnswer(raw: GateAnswer, accepting: boolean): void {
+    const answer = checkGateAnswer(raw);
+    const open = this.pending.get(answer.gate);
+    if (!open || open.decision !== null) {
+      const inChild = this.childState?.pendingGates.find((g) => g.name === answer.gate);
+      if (inChild) throw new Error(`gate "${answer.gate}" is waiting in the child workflow ${inChild.workflowId}: answer it there (the CLI does so from this run's ID)`);
+      const waiting = this.openGates().map((g) => `"${g.name}"`);
+      if (waiting.length === 0) throw new Error(`no gate is waiting for approval (asked for "${answer.gate}")`);
+      throw new Error(`unknown gate "${answer.gate}": the run is waiting at ${waiting.join(', ')}`);
     }
-    if (accepting && p.gate.choices && (answer.choice === undefined || !p.gate.choices.includes(answer.choice))) {
-      throw new Error(`gate "${p.gate.name}" needs a choice, one of: ${p.gate.choices.join(', ')}`);
+    if (open.gate.approvers && !open.gate.approvers.includes(answer.approver)) {
+      throw new Error(`"${answer.approver}" may not decide gate "${open.gate.name}" (allowed: ${open.gate.approvers.join(', ')})`);
+    }
+    if (accepting && open.gate.choices && (answer.choice === undefined || !open.gate.choices.includes(answer.choice))) {
+      throw new Error(`gate "${open.gate.name}" needs a choice, one of: ${open.gate.choices.join(', ')}`);
     }
   }
 
-  private decide(answer: GateAnswer, outcome: 'approved' | 'rejected'): GateDecision {
+  private decide(raw: GateAnswer, outcome: 'approved' | 'rejected'): GateDecision {
+    const answer = checkGateAnswer(raw);
     const decision: GateDecision = {
       gate: answer.gate,
       outcome,
@@ -323,7 +398,8 @@ export class RunbookControls {
       choice: outcome === 'approved' ? (answer.choice ?? null) : null,
       at: now(),
     };
-    if (this.pending) this.pending.decision = decision;
+    const open = this.pending.get(answer.gate);
+    if (open) open.decision = decision;
     this.recordDecision(decision);
     return decision;
   }
@@ -335,14 +411,53 @@ export class RunbookControls {
   }
 
   private validateControl(req: ControlRequest): void {
-    if (!req || typeof req !== 'object' || typeof req.by !== 'string' || req.by.trim().length === 0) {
-      throw new Error('malformed request: expected { by, reason? }');
-    }
+    checkControlRequest(req);
     if (this.terminal !== null) throw new Error(`the run has already ended (${this.terminal})`);
+  }
+
+  /** Sends pause, resume or abort on to the active child; a child that already ended needs none. */
+  private forwardToChild(signal: SignalDefinition<[ControlRequest]>, req: ControlRequest): void {
+    const child = this.activeChild;
+    if (!child) return;
+    // Sent now, not chained: an abort must reach the child before the cancellation of its step does.
+    const sent = CancellationScope.nonCancellable(() => getExternalWorkflowHandle(child).signal(signal, req));
+    this.outbox = this.outbox.then(() => sent).catch((err: unknown) => this.note(`could not pass ${signal.name} on to child ${child}: ${describe(err)}`));
+  }
+
+  /** A child tells its parent what it waits for, so the parent's progress shows the child's gates. */
+  private reportToParent(): void {
+    const parent = workflowInfo().parent;
+    if (!parent) return;
+    const state: ChildState = { workflowId: workflowInfo().workflowId, status: this.status(), pendingGates: this.ownOpenGates() };
+    const key = JSON.stringify(state);
+    if (key === this.lastToParent) return;
+    this.lastToParent = key;
+    const sent = CancellationScope.nonCancellable(() => getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(childStateSignal, state));
+    this.outbox = this.outbox.then(() => sent).catch(() => undefined); // a parent that is gone needs no report
+  }
+
+  private onChildState(state: ChildState): void {
+    // Only the child this run started may report: gate names and IDs from anyone else would misdirect answers.
+    if (!state || typeof state !== 'object' || state.workflowId !== this.activeChild || !Array.isArray(state.pendingGates)) return;
+    const child = this.activeChild;
+    this.childState = TERMINAL.includes(state.status)
+      ? null
+      : { workflowId: child, status: state.status, pendingGates: state.pendingGates.slice(0, 50).map((g) => ({ ...g, workflowId: child })) };
+    this.publish();
+  }
+
+  private ownOpenGates(): PendingGate[] {
+    return [...this.pending.values()].filter((o) => o.decision === null).map((o) => o.gate);
+  }
+
+  /** This run's open gates, then its active child's. */
+  private openGates(): PendingGate[] {
+    return [...this.ownOpenGates(), ...(this.childState?.pendingGates ?? [])];
   }
 
   private pause(req: ControlRequest): ControlAck {
     this.progress.paused = true;
+    this.forwardToChild(pauseSignal, req);
     this.note(`pause requested by ${req.by}${req.reason ? `: ${req.reason}` : ''}; takes effect at the next step boundary`);
     this.publish();
     return { status: this.status(), message: 'the run pauses at the next step boundary' };
@@ -350,6 +465,7 @@ export class RunbookControls {
 
   private resume(req: ControlRequest): ControlAck {
     this.progress.paused = false;
+    this.forwardToChild(resumeSignal, req);
     this.note(`resumed by ${req.by}`);
     this.publish();
     return { status: this.status(), message: 'resumed' };
@@ -359,6 +475,7 @@ export class RunbookControls {
     if (this.progress.abort === null) {
       this.progress.abort = { by: req.by, reason: req.reason };
       this.note(`abort requested by ${req.by}${req.reason ? `: ${req.reason}` : ''}`);
+      this.forwardToChild(abortSignal, req);
       for (const scope of this.interruptible) scope.cancel();
     }
     this.publish();
@@ -389,13 +506,17 @@ export class RunbookControls {
     setHandler(pauseSignal, viaSignal((r: ControlRequest) => this.validateControl(r), (r: ControlRequest) => this.pause(r), 'pause'));
     setHandler(resumeSignal, viaSignal((r: ControlRequest) => this.validateControl(r), (r: ControlRequest) => this.resume(r), 'resume'));
     setHandler(abortSignal, viaSignal((r: ControlRequest) => this.validateControl(r), (r: ControlRequest) => this.abort(r), 'abort'));
-    setHandler(progressQuery, () => ({ ...this.progress, status: this.status(), pendingGate: this.pending?.gate ?? null }));
+    setHandler(childStateSignal, (state) => this.onChildState(state));
+    setHandler(progressQuery, () => {
+      const open = this.openGates();
+      return { ...this.progress, status: this.status(), pendingGates: open, pendingGate: open[0] ?? null };
+    });
   }
 
   private status(): RunbookStatus {
     if (this.terminal !== null) return this.terminal;
     if (this.progress.abort !== null) return RunbookStatus.Aborting;
-    if (this.pending !== null) return RunbookStatus.WaitingForApproval;
+    if (this.openGates().length > 0) return RunbookStatus.WaitingForApproval;
     if (this.progress.paused) return RunbookStatus.Paused;
     return RunbookStatus.Running;
   }
@@ -404,7 +525,8 @@ export class RunbookControls {
   private publish(): void {
     const status = this.status();
     this.progress.status = status;
-    this.progress.pendingGate = this.pending?.gate ?? null;
+    this.progress.pendingGates = this.openGates();
+    this.progress.pendingGate = this.progress.pendingGates[0] ?? null;
     if (status !== this.publishedStatus && !TERMINAL.includes(this.publishedStatus as RunbookStatus)) {
       upsertSearchAttributes([
         { key: SA_CLUSTER, value: this.opts.cluster },
@@ -414,6 +536,7 @@ export class RunbookControls {
       this.publishedStatus = status;
     }
     setCurrentDetails(this.renderDetails());
+    this.reportToParent();
   }
 
   private renderDetails(): string {
@@ -422,20 +545,34 @@ export class RunbookControls {
     const lines = [`**${p.runbook}** on cluster \`${p.cluster}\`: **${this.status()}**`];
     if (p.currentStep) lines.push(`\nStep: ${p.currentStep}`);
     if (p.detail) lines.push(`\n${p.detail}`);
-    const g = this.pending?.gate;
-    if (g) {
+    for (const g of p.pendingGates) {
+      const where = g.workflowId === id ? '' : ` (in child workflow \`${g.workflowId}\`)`;
       lines.push(
-        `\n**Waiting for approval at gate \`${g.name}\`**: ${g.prompt}`,
+        `\n**Waiting for approval at gate \`${g.name}\`**${where}: ${g.prompt}`,
         g.choices ? `\nChoices: ${g.choices.join(', ')}` : '',
         `\nApprove: \`kafka-runbooks approve ${id} --gate ${g.name}${g.choices ? ' --choice <choice>' : ''} --as <you> --reason "..."\``,
-        `or send Signal \`approve\` with \`{"gate":"${g.name}","approver":"<you>","reason":"..."}\``,
+        `or send Signal \`approve\` to \`${g.workflowId}\` with \`{"gate":"${g.name}","approver":"<you>","reason":"..."}\``,
       );
     }
+    if (p.warnings.length > 0) lines.push(`\n**Warnings**:\n${p.warnings.map((w) => `- ${w}`).join('\n')}`);
     const done = p.steps.filter((s) => s.state === 'done').length;
     lines.push(`\nSteps done: ${done} of ${p.steps.length} started`);
     if (this.extraDetails) lines.push(`\n${this.extraDetails}`);
     return lines.join('\n');
   }
+}
+
+/**
+ * Like Promise.all, but waits for every promise to settle before rejecting (with the first rejection): parallel
+ * nodes finish the step they are in, so undo never runs beside a change still in flight.
+ */
+export async function settleAll<T extends readonly unknown[]>(promises: readonly [...{ [K in keyof T]: Promise<T[K]> }]): Promise<T>;
+export async function settleAll<T>(promises: readonly Promise<T>[]): Promise<T[]>;
+export async function settleAll(promises: readonly Promise<unknown>[]): Promise<unknown[]> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<unknown>).value);
 }
 
 /**

@@ -3,7 +3,7 @@ import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { progressQuery, type RunbookProgress, SEARCH_ATTRIBUTES } from '../../src/names';
+import { progressQuery, type RunbookProgress, SEARCH_ATTRIBUTES, WORKFLOW_BUG_ERROR_TYPES } from '../../src/names';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
 
@@ -65,7 +65,7 @@ export interface WorkflowTestBed {
 export async function startWorkflowTestBed(taskQueue: string, activities: object): Promise<WorkflowTestBed> {
   quietRuntime();
   const env = await startDevServer();
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await testWorkflowBundle(), activities });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await testWorkflowBundle(), activities, workflowFailureErrorTypes: WORKFLOW_BUG_ERROR_TYPES });
   const running = worker.run();
   return {
     env,
@@ -109,5 +109,5 @@ export async function runFailure(result: Promise<unknown>): Promise<{ type?: str
 
 /** Waits until the run waits at `gate`. */
 export function waitingAtGate(handle: { query: (q: typeof progressQuery) => Promise<RunbookProgress> }, gate: string): Promise<true> {
-  return eventually(async () => (await handle.query(progressQuery)).pendingGate?.name === gate, 20_000, `gate ${gate}`);
+  return eventually(async () => (await handle.query(progressQuery)).pendingGates.some((g) => g.name === gate), 20_000, `gate ${gate}`);
 }

@@ -1,6 +1,7 @@
 import { type Client, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { createLockActivities } from '../../activities/lock';
-import { abortUpdate, approveSignal, approveUpdate, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type RunbookProgress, SA_STATUS } from '../../src/names';
+import { abortUpdate, approveSignal, approveUpdate, lockHolderQuery, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type RunbookProgress, SA_STATUS } from '../../src/names';
 import { eventually, startWorkflowTestBed, type WorkflowTestBed } from '../support/temporal';
 import { type ProbeInput } from './probe';
 
@@ -10,6 +11,8 @@ let client: Client;
 
 /** What the fake activities did, in order. */
 let calls: string[] = [];
+/** When each change started and ended, and when undo ran: shows whether undo overlapped a change in flight. */
+let timeline: string[] = [];
 /** Steps whose fake "change" blocks until the test releases it. */
 const blockers = new Map<string, () => void>();
 function release(step: string) {
@@ -24,14 +27,21 @@ beforeAll(async () => {
   const lock = () => createLockActivities({ client: bed.client, taskQueue: TASK_QUEUE });
   bed = await startWorkflowTestBed(TASK_QUEUE, {
       acquireClusterLock: (req: Parameters<Lock['acquireClusterLock']>[0]) => lock().acquireClusterLock(req),
-      releaseClusterLock: (req: Parameters<Lock['releaseClusterLock']>[0]) => lock().releaseClusterLock(req),
+      releaseClusterLock: async (req: Parameters<Lock['releaseClusterLock']>[0]) => {
+        if (req.cluster === 'release-fails') throw ApplicationFailure.nonRetryable('the lock workflow could not be reached', 'LockUnreachable');
+        return lock().releaseClusterLock(req);
+      },
       async change(step: string) {
         calls.push(`change ${step}`);
+        timeline.push(`start ${step}`);
+        if (step.endsWith('-fail')) throw ApplicationFailure.nonRetryable(`${step} failed`, 'UnsafeToProceed');
         const hold = new Promise<void>((r) => (blockers.has(step) ? blockers.set(step, r) : r()));
         await hold;
+        timeline.push(`end ${step}`);
       },
       async revert(step: string) {
         calls.push(`revert ${step}`);
+        timeline.push(`revert ${step}`);
       },
       async wait(step: string) {
         calls.push(`wait ${step}`);
@@ -52,6 +62,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   calls = [];
+  timeline = [];
   blockers.clear();
 });
 
@@ -61,7 +72,16 @@ async function startProbe(input: ProbeInput) {
 }
 const progress = (h: { query: (q: typeof progressQuery) => Promise<RunbookProgress> }) => h.query(progressQuery);
 const waitingAt = async (h: Parameters<typeof progress>[0], gate: string) =>
-  eventually(async () => (await progress(h)).pendingGate?.name === gate, 20_000, `gate ${gate}`);
+  eventually(async () => (await progress(h)).pendingGates.some((g) => g.name === gate), 20_000, `gate ${gate}`);
+async function refusedUpdate(h: Awaited<ReturnType<typeof startProbe>>, update: typeof approveUpdate, arg: unknown): Promise<string> {
+  try {
+    await h.executeUpdate(update, { args: [arg as never] });
+  } catch (err) {
+    expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
+    return (err as WorkflowUpdateFailedError).cause?.message ?? '';
+  }
+  throw new Error('expected the update to be refused');
+}
 async function failureOf(p: Promise<unknown>): Promise<{ type?: string; message: string }> {
   try {
     await p;
@@ -140,7 +160,87 @@ describe('approval gates', () => {
   });
 });
 
+describe('gates: several at once, and checked answers', () => {
+  test('two gates opened at once both wait, both show, and each is answered by name', async () => {
+    const h = await startProbe({ cluster: 'c1', steps: ['a'], parallelGates: ['rollback-kafka-1', 'rollback-kafka-2'] });
+    await waitingAt(h, 'rollback-kafka-1');
+    await waitingAt(h, 'rollback-kafka-2');
+    const p = await progress(h);
+    expect(p.pendingGates.map((g) => [g.name, g.workflowId])).toEqual([
+      ['rollback-kafka-1', h.workflowId],
+      ['rollback-kafka-2', h.workflowId],
+    ]);
+    expect(p.status).toBe('WaitingForApproval');
+    // The first one opened is still answerable after the second opened.
+    await h.executeUpdate(approveUpdate, { args: [{ gate: 'rollback-kafka-1', approver: 'alice' }] });
+    expect((await progress(h)).pendingGates.map((g) => g.name)).toEqual(['rollback-kafka-2']);
+    expect(await refusedUpdate(h, approveUpdate, { gate: 'rollback-kafka-1', approver: 'alice' })).toContain('unknown gate "rollback-kafka-1": the run is waiting at "rollback-kafka-2"');
+    await h.executeUpdate(approveUpdate, { args: [{ gate: 'rollback-kafka-2', approver: 'bob' }] });
+    expect(await h.result()).toEqual(['a']);
+    expect((await progress(h)).gates.map((g) => [g.gate, g.approver])).toEqual([
+      ['rollback-kafka-1', 'alice'],
+      ['rollback-kafka-2', 'bob'],
+    ]);
+  });
+
+  test('answers are checked for type and length, on the Update and the Signal path; reserved names are refused', async () => {
+    const h = await startProbe({ cluster: 'c1', steps: ['a'], gateBefore: 'a' });
+    await waitingAt(h, 'before-a');
+    expect(await refusedUpdate(h, approveUpdate, { gate: 'before-a', approver: 'alice', reason: 42 })).toContain('"reason" must be a string');
+    expect(await refusedUpdate(h, approveUpdate, { gate: 'before-a', approver: 'alice', choice: { evil: true } })).toContain('"choice" must be a string');
+    expect(await refusedUpdate(h, approveUpdate, { gate: 'before-a', approver: 'x'.repeat(201) })).toContain('"approver" is 201 characters long; at most 200');
+    expect(await refusedUpdate(h, approveUpdate, { gate: 'before-a', approver: 'alice', reason: 'r'.repeat(2001) })).toContain('at most 2000');
+    expect(await refusedUpdate(h, approveUpdate, { gate: 'before-a', approver: 'timeout-policy' })).toContain('reserved');
+    expect(await refusedUpdate(h, approveUpdate, { gate: 'before-a', approver: 'alice\ngate "x" approved by root' })).toContain('control characters');
+    expect(await refusedUpdate(h, pauseUpdate as unknown as typeof approveUpdate, { by: 'carol', reason: ['x'] })).toContain('"reason" must be a string');
+    await h.signal(approveSignal, { gate: 'before-a', approver: 'alice', reason: 42 as unknown as string });
+    await eventually(async () => (await progress(h)).log.some((l) => l.message.includes('ignored approve signal') && l.message.includes('"reason" must be a string')), 10_000, 'signal note');
+    // Nothing was decided, and the run is still healthy and waiting.
+    expect((await progress(h)).gates).toEqual([]);
+    expect((await progress(h)).pendingGate?.name).toBe('before-a');
+    await h.executeUpdate(approveUpdate, { args: [{ gate: 'before-a', approver: 'alice', reason: 'ok' }] });
+    expect(await h.result()).toEqual(['a']);
+  });
+
+  test('a bug in workflow code fails the run, after its undo steps, instead of retrying the task forever', async () => {
+    const h = await startProbe({ cluster: 'c1', steps: ['a', 'b'], bugAt: 'b' });
+    const f = await failureOf(h.result());
+    expect(f.message).toMatch(/Cannot read properties of undefined/);
+    expect(calls).toEqual(['change a', 'revert a']);
+  });
+});
+
 describe('pause, resume, abort', () => {
+  test('a Cancel (Web UI) is an abort: the changing step finishes, then undo runs, and the run says who asked', async () => {
+    blockers.set('b', () => undefined);
+    const h = await startProbe({ cluster: 'c1', steps: ['a', 'b', 'c'] });
+    await eventually(() => calls.includes('change b'), 20_000, 'step b');
+    await h.cancel();
+    await eventually(async () => (await progress(h)).status === 'Aborting', 20_000, 'aborting');
+    // The cancel did not cut the change short: no undo while b is still changing the cluster.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(timeline).toEqual(['start a', 'end a', 'start b']);
+    release('b');
+    const f = await failureOf(h.result());
+    expect(f.type).toBe('RunbookAborted');
+    expect(f.message).toContain('aborted by cancel-request');
+    expect(timeline).toEqual(['start a', 'end a', 'start b', 'end b', 'revert b', 'revert a']);
+    expect((await h.describe()).typedSearchAttributes.get(SA_STATUS)).toBe('Aborted');
+  });
+
+  test('a failed change in a parallel batch lets the others finish their step before any undo runs', async () => {
+    blockers.set('p-ok', () => undefined);
+    const h = await startProbe({ cluster: 'c1', steps: ['a', 'p', 'b'], parallelChangeStep: 'p' });
+    await eventually(() => timeline.includes('start p-fail') && timeline.includes('start p-ok'), 20_000, 'both changes');
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(timeline.some((t) => t.startsWith('revert'))).toBe(false);
+    release('p-ok');
+    const f = await failureOf(h.result());
+    expect(f.type).toBe('UnsafeToProceed');
+    // The change still in flight ended, was recorded, and is undone too; then the earlier one.
+    expect(timeline.slice(timeline.indexOf('end p-ok'))).toEqual(['end p-ok', 'revert p-ok', 'revert a']);
+  });
+
   test('pause takes effect at the next step boundary; nothing starts until resume', async () => {
     blockers.set('a', () => undefined);
     const h = await startProbe({ cluster: 'c1', steps: ['a', 'b'] });
@@ -226,6 +326,45 @@ describe('one disruptive runbook per cluster', () => {
     await first.result();
     const third = await startProbe({ cluster: 'shared', steps: ['z'], disruptive: true });
     expect(await third.result()).toEqual(['z']);
+  });
+
+  test('a lock that cannot be released is a warning, not the run\'s outcome', async () => {
+    const h = await startProbe({ cluster: 'release-fails', steps: ['a'], disruptive: true });
+    expect(await h.result()).toEqual(['a']);
+    const p = await progress(h);
+    expect(p.status).toBe('Completed');
+    expect(p.warnings).toEqual([expect.stringMatching(/^the cluster lock could not be released \(.*the lock workflow could not be reached\)/)]);
+  });
+
+  test('a holder whose state cannot be read keeps the lock: only "not found" means it is gone', async () => {
+    const first = await startProbe({ cluster: 'guarded', steps: ['a'], gateBefore: 'a', disruptive: true });
+    await waitingAt(first, 'before-a');
+    // A client whose describe() of the holder fails the way a rate limit or a permission error does.
+    const real = bed.client;
+    const flaky = {
+      workflow: new Proxy(real.workflow, {
+        get(target, prop, receiver) {
+          if (prop !== 'getHandle') return Reflect.get(target, prop, receiver) as unknown;
+          return (id: string) => {
+            const handle = target.getHandle(id);
+            if (id.startsWith('cluster-lock/')) return handle;
+            return new Proxy(handle, { get: (t, p, r) => (p === 'describe' ? async () => Promise.reject(new Error('RESOURCE_EXHAUSTED: rate limit')) : (Reflect.get(t, p, r) as unknown)) });
+          };
+        },
+      }),
+    } as unknown as Client;
+    const activities = createLockActivities({ client: flaky, taskQueue: TASK_QUEUE });
+    const err = await activities.acquireClusterLock({ cluster: 'guarded', workflowId: 'intruder', runbook: 'x' }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
+    expect(err?.message).toContain('cannot tell whether lock holder');
+    // Not a ClusterBusy refusal: the activity retries; and the lock still belongs to the first run.
+    expect((err as { type?: string } | null)?.type).toBeUndefined();
+    const holder = await real.workflow.getHandle('cluster-lock/guarded').query(lockHolderQuery);
+    expect(holder?.workflowId).toBe(first.workflowId);
+    await first.executeUpdate(approveUpdate, { args: [{ gate: 'before-a', approver: 'alice' }] });
+    await first.result();
   });
 
   test('a holder that was terminated does not block the cluster', async () => {

@@ -1,6 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { type GatePolicy, RunbookControls } from '../../workflows/controls';
+import { type GatePolicy, RunbookControls, settleAll } from '../../workflows/controls';
 import { LOCK_OPTIONS } from '../../workflows/activity-options';
 
 /** Fake side effects for the probe: each step "changes" something and registers its undo. */
@@ -23,6 +23,12 @@ export interface ProbeInput {
   waitStep?: string;
   /** A step made of two pure waits running at once, the way a batch waits for its nodes. */
   parallelWaitStep?: string;
+  /** Gates opened at once before the first step, the way two nodes of a batch can both ask. */
+  parallelGates?: string[];
+  /** A step made of two changes at once, the way a batch restarts its nodes: `<step>-fail` fails, `<step>-ok` runs on. */
+  parallelChangeStep?: string;
+  /** A step whose workflow code has a bug (a TypeError). */
+  bugAt?: string;
 }
 
 const fx = proxyActivities<ProbeActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
@@ -44,9 +50,16 @@ export async function controlsProbe(input: ProbeInput): Promise<string[]> {
   });
   return controls.run(async () => {
     const done: string[] = [];
+    if (input.parallelGates) await Promise.all(input.parallelGates.map((g) => controls.requireApproval(g, `node ${g} asks`)));
     for (const step of input.steps) {
+      if (step === input.bugAt) (undefined as unknown as { broken: () => void }).broken();
       if (step === input.gateBefore) await controls.requireApproval(`before-${step}`, `about to change ${step}`, input.gatePolicy ?? {});
-      if (step === input.parallelWaitStep) {
+      if (step === input.parallelChangeStep) {
+        await settleAll(['fail', 'ok'].map(async (k) => {
+          await controls.step(`change ${step}-${k}`, () => fx.change(`${step}-${k}`));
+          controls.onUndo(`revert ${step}-${k}`, () => fx.revert(`${step}-${k}`));
+        }));
+      } else if (step === input.parallelWaitStep) {
         await Promise.all([1, 2].map((i) => controls.step(`wait ${step}-${i}`, () => fx.wait(`${step}-${i}`), { interruptible: true })));
       } else if (step === input.waitStep) {
         await controls.step(`wait ${step}`, () => fx.wait(step), { interruptible: true });
