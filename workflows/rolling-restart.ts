@@ -23,7 +23,7 @@ import {
 } from '../src/rolling';
 import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
 import { CHANGE_OPTIONS, LOCK_OPTIONS, READ_OPTIONS } from './activity-options';
-import { describe, RunbookControls } from './controls';
+import { describe, RunbookControls, settleAll } from './controls';
 
 export type { NodeReport, RollingRestartResult } from '../src/rolling';
 
@@ -157,7 +157,8 @@ async function roll(controls: RunbookControls, input: RollingRestartInput, plan:
     controls.setDetail(`${change.label}batch ${i + 1} of ${plan.batches.length}: ${batch.nodes.map((n) => n.host).join(', ')}`);
     const [prepared]: [Map<string, PreparedNode> | 'skip', void] = await Promise.all([prepareBatch({ controls, input, change, batch, i, reports }, recentQuorum), afterPrevious]);
     if (prepared === 'skip') continue;
-    const back: NodeBack[] = await Promise.all(batch.nodes.map((n) => restartNode(controls, input, change, n, reports.get(n.host) as NodeReport, prepared.get(n.host) as PreparedNode)));
+    // A node that fails must not start the undo steps while its batch mates are mid-step: every node ends first.
+    const back: NodeBack[] = await settleAll(batch.nodes.map((n) => restartNode(controls, input, change, n, reports.get(n.host) as NodeReport, prepared.get(n.host) as PreparedNode)));
     recentQuorum = back.map((b) => b.quorum).find((q) => q !== null) ?? null;
     afterPrevious = settleBatch(controls, input, change, i, back);
   }
@@ -191,7 +192,7 @@ async function prepareBatch(b: BatchRun, recentQuorum: QuorumObservation | null)
     const what = change.targetVersion ? ` on ${change.targetVersion}` : change.protocolFor ? ' with the new protocol version' : '';
     await controls.requireApproval(`${gatePrefix(change)}batch-${i + 1}`, `restart ${batch.nodes.map((n) => n.host).join(', ')}${what}?`);
   }
-  const [go, ...prepared] = await Promise.all([
+  const [go, ...prepared] = await settleAll([
     waitUntilSafe(b, recentQuorum),
     ...batch.nodes.map(async (n): Promise<[string, PreparedNode]> => {
       const [version, backup] = await Promise.all([
@@ -277,17 +278,18 @@ async function restartNode(controls: RunbookControls, input: RollingRestartInput
     await step('wait for the process to exit after the kill', () => waitFor(60).waitForProcessExit(c, h, 60_000));
   }
   if (node.roles.includes('broker')) await step('wait until it left the cluster metadata', () => waitFor(t.registrationSeconds).waitForBrokerDeregistered(c, node.nodeId, t.registrationSeconds * 1000));
-  let switched: { previousTarget: string | null } | null = null;
+  // Rolled back to the link read before the stop: a retried switch reports the new link as its "previous" one.
+  const linkBefore = change.targetVersion ? version.linkTarget : null;
   const undoChange = `put ${h} back as it was`;
   if (change.targetVersion || change.protocolFor) {
     controls.onUndo(undoChange, async () => {
-      if (switched?.previousTarget) await host.restoreVersionLink(c, h, switched.previousTarget);
+      if (linkBefore) await host.restoreVersionLink(c, h, linkBefore);
       await host.restoreNodeConfig(c, h, backup.path);
     });
   }
   if (change.targetVersion) {
     const target = change.targetVersion;
-    switched = await step(`switch to ${target}`, () => host.switchVersion(c, h, target, installSourceFor(input, h)));
+    await step(`switch to ${target}`, () => host.switchVersion(c, h, target, installSourceFor(input, h)));
     await step('carry the config over', () => host.carryOverNodeConfig(c, h, { runningVersion: report.oldVersion ?? target, targetVersion: target }));
   }
   if (change.protocolFor) {
@@ -319,8 +321,7 @@ async function restartNode(controls: RunbookControls, input: RollingRestartInput
       }
       await step('stop for the rollback', () => host.stopNode(c, h));
       await step('wait for exit', () => waitFor(t.stopSeconds).waitForProcessExit(c, h, t.stopSeconds * 1000));
-      const previous = switched?.previousTarget;
-      if (previous) await step('restore the previous version link', () => host.restoreVersionLink(c, h, previous));
+      if (linkBefore) await step('restore the previous version link', () => host.restoreVersionLink(c, h, linkBefore));
       await step('restore the config backup', () => host.restoreNodeConfig(c, h, backup.path));
       await step('start the previous version', () => host.startNode(c, h));
       await waitUntilBrokerBack(controls, input, change, node);

@@ -54,6 +54,8 @@ class FakeNodes {
   /** Scripted failures: activity name + host/node → how many more times to fail, and with what. */
   failures = new Map<string, { times: number; type: string }>();
   holds = new Map<string, Promise<void>>();
+  /** Hosts whose version switch drops its SSH channel once, after the link was already changed (a retry follows). */
+  switchDropsAfterChange = new Set<string>();
   /** Hosts where the upgrade's target version is not installed. */
   missingInstall: string[] = [];
   releases = new Map<string, () => void>();
@@ -115,7 +117,7 @@ class FakeNodes {
         return { elapsedMs: 1, decision: { safe: true, reasons: [], ignored: [] }, quorumAgeMs: null };
       },
       readBrokerState: async (_c, h) => ({ host: h, state: 'RUNNING' as const, stateCode: 3, line: null, running: true }) as never,
-      readNodeVersion: async (_c, h) => ({ linkTarget: null, linkVersion: this.version.get(h) ?? null, processRunning: true, runningVersion: this.version.get(h) ?? null, runningVersionFrom: 'process' as const }),
+      readNodeVersion: async (_c, h) => ({ linkTarget: `kafka_2.13-${this.version.get(h) ?? ''}`, linkVersion: this.version.get(h) ?? null, processRunning: true, runningVersion: this.version.get(h) ?? null, runningVersionFrom: 'process' as const }),
       backupNodeConfig: async (_c, h) => (this.log.push(`backup ${h}`), { path: `/etc/kafka/server.properties.bak-${h}`, reused: false }) as never,
       stopNode: async (_c, h) => (await this.step(`stop ${h}`), { wasRunning: true, output: '' }),
       waitForProcessExit: async (_c, h) => (await this.step(`exited ${h}`), wait),
@@ -125,6 +127,7 @@ class FakeNodes {
         await this.step(`switch ${h} ${v}`);
         const previous = this.version.get(h) ?? null;
         this.version.set(h, v);
+        if (this.switchDropsAfterChange.delete(h)) throw ApplicationFailure.retryable(`ssh ${h}: channel closed`);
         return { previousTarget: `kafka_2.13-${previous}`, previousVersion: previous, target: `kafka_2.13-${v}`, version: v, changed: true, unpacked: false };
       },
       carryOverNodeConfig: async (_c, h) => (this.log.push(`carry-over ${h}`), { changed: false, changes: [], warnings: [] }) as never,
@@ -332,6 +335,19 @@ test('a node that fails to come back on the new version is rolled back, and the 
   expect(fake.version.get(H(2))).toBe('3.9.2');
   // The next node was never touched.
   expect(fake.log.some((l) => l.includes(H(3)) || l === 'guard 3')).toBe(false);
+});
+
+test('a switch retried after it changed the link still rolls back to the link read before the stop', async () => {
+  fake.switchDropsAfterChange.add(H(2));
+  fake.failures.set('registered 2', { times: 1, type: NodeWaitFailure.RegistrationTimeout });
+  const h = await start({ targetVersion: '4.3.1', rollbackPolicy: 'automatic' });
+  await waitingAt(h, `halted-at-${H(2)}`);
+  // The retry found the link already on 4.3.1 and reported that as "previous"; the rollback must not trust it.
+  expect(fake.log.filter((l) => l === `switch ${H(2)} 4.3.1`)).toHaveLength(2);
+  expect(fake.log.filter((l) => l.startsWith(`restore-link ${H(2)}`))).toEqual([`restore-link ${H(2)} kafka_2.13-3.9.2`]);
+  expect(fake.version.get(H(2))).toBe('3.9.2');
+  await answer(h, `halted-at-${H(2)}`, 'abort');
+  expect((await failureOf(h)).type).toBe('UnsafeToProceed');
 });
 
 test('a process that does not stop is killed only after approval', async () => {
