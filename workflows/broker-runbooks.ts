@@ -1,4 +1,4 @@
-import { executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { executeChild, ParentClosePolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { invalidInput, unsafeToProceed } from '../src/errors';
 import { type ReassignmentGoal } from '../src/reassignment';
@@ -45,28 +45,27 @@ function disruptive(runbook: string, rawInput: unknown): RunbookControls {
 async function reassign(controls: RunbookControls, cluster: string, goal: ReassignmentGoal, execution: ReassignmentExecution): Promise<ReassignPartitionsResult> {
   const childId = `${workflowInfo().workflowId}/reassign`;
   controls.setDetail(`reassignment runs in child workflow \`${childId}\`: its plan is approved there`);
-  return controls.step(
-    'reassign partitions (child workflow)',
-    () =>
-      executeChild(reassignPartitions, {
-        workflowId: childId,
-        args: [
-          {
-            cluster,
-            goal,
-            throttleBytesPerSec: execution.throttleBytesPerSec,
-            maxMovesPerBroker: execution.maxMovesPerBroker,
-            maxMovesPerCluster: execution.maxMovesPerCluster,
-            oneNewReplicaAtATime: execution.oneNewReplicaAtATime,
-            approval: execution.approval,
-            approvers: execution.approvers,
-            batchTimeoutMinutes: execution.batchTimeoutMinutes,
-            electLeaders: execution.electLeaders,
-          },
-        ],
-      }),
-    // An abort here cancels the child, which cancels its moves and removes its throttles.
-    { interruptible: true },
+  // An abort or Cancel here cancels the child, which cancels its moves and removes its throttles; so does a
+  // terminated parent (REQUEST_CANCEL), instead of leaving the child running unowned.
+  return controls.child('reassign partitions (child workflow)', childId, () =>
+    executeChild(reassignPartitions, {
+      workflowId: childId,
+      parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      args: [
+        {
+          cluster,
+          goal,
+          throttleBytesPerSec: execution.throttleBytesPerSec,
+          maxMovesPerBroker: execution.maxMovesPerBroker,
+          maxMovesPerCluster: execution.maxMovesPerCluster,
+          oneNewReplicaAtATime: execution.oneNewReplicaAtATime,
+          approval: execution.approval,
+          approvers: execution.approvers,
+          batchTimeoutMinutes: execution.batchTimeoutMinutes,
+          electLeaders: execution.electLeaders,
+        },
+      ],
+    }),
   );
 }
 

@@ -108,15 +108,16 @@ async function start(name: string, opts: { file?: string; cluster?: string; set?
   else if (opts.json) console.log(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }));
 }
 
-function printProgress(p: RunbookProgress) {
+function printProgress(p: RunbookProgress, workflowId: string) {
   console.log(`${p.runbook} on ${p.cluster}: ${p.status}${p.paused ? ' (paused)' : ''}`);
   if (p.currentStep) console.log(`  step:   ${p.currentStep}`);
   if (p.detail) console.log(`  detail: ${p.detail}`);
-  if (p.pendingGate) {
-    console.log(`  waiting for approval at gate "${p.pendingGate.name}": ${p.pendingGate.prompt}`);
-    if (p.pendingGate.choices) console.log(`  choices: ${p.pendingGate.choices.join(', ')}`);
-    if (p.pendingGate.deadline) console.log(`  deadline: ${p.pendingGate.deadline} (then ${p.pendingGate.onTimeout})`);
+  for (const g of p.pendingGates ?? (p.pendingGate ? [p.pendingGate] : [])) {
+    console.log(`  waiting for approval at gate "${g.name}"${g.workflowId && g.workflowId !== workflowId ? ` (in child ${g.workflowId})` : ''}: ${g.prompt}`);
+    if (g.choices) console.log(`    choices: ${g.choices.join(', ')}`);
+    if (g.deadline) console.log(`    deadline: ${g.deadline} (then ${g.onTimeout})`);
   }
+  for (const w of p.warnings ?? []) console.log(`  warning: ${w}`);
   for (const s of p.steps) console.log(`  [${s.state}] ${s.name}${s.error ? `: ${s.error}` : ''}`);
   for (const g of p.gates) console.log(`  gate ${g.gate}: ${g.outcome} by ${g.approver}${g.reason ? ` (${g.reason})` : ''}`);
 }
@@ -174,7 +175,7 @@ async function status(workflowId: string, opts: { json?: boolean }) {
   else {
     console.log(`workflow ${workflowId}: ${state}  ${workflowUrl(workflowId)}`);
     if (failure) console.log(`  failure: ${failure}`);
-    if (p) printProgress(p);
+    if (p) printProgress(p, workflowId);
     else console.log(state === 'RUNNING' ? '  (no progress yet: is a worker polling the task queue?)' : '  (no progress recorded)');
   }
   if (state !== 'RUNNING' && state !== 'COMPLETED') throw new CliError(`run ${workflowId} ended ${state}`);
@@ -191,22 +192,21 @@ async function sendUpdate(workflowId: string, send: (c: Client) => Promise<unkno
 }
 
 /**
- * The run that is waiting at `gate`: the run itself, or its child reassignment (`<id>/reassign`), so operators
- * can answer every gate of a runbook with the ID they started.
+ * The run that is waiting at `gate`: the run itself, or its active child (a reassignment), whose gates the
+ * parent's progress lists with the child's ID, so operators answer every gate with the ID they started.
  */
 async function gateOwner(workflowId: string, gate: string): Promise<string> {
   const c = await client();
-  const waitingAt = (id: string) =>
-    c.workflow
-      .getHandle(id)
-      .query(progressQuery)
-      .then((p) => p.pendingGate?.name ?? null)
-      .catch(() => null);
-  if ((await waitingAt(workflowId)) === gate) return workflowId;
-  const child = `${workflowId}/reassign`;
-  if ((await waitingAt(child)) === gate) {
-    console.error(`gate "${gate}" is waiting in the child workflow ${child}: answering there`);
-    return child;
+  const progress = await c.workflow
+    .getHandle(workflowId)
+    .query(progressQuery)
+    .catch(() => null);
+  const open = progress?.pendingGates?.find((g) => g.name === gate);
+  // Only this run or its own child: a gate entry never redirects an answer elsewhere.
+  const owner = open?.workflowId;
+  if (owner && owner !== workflowId && owner === progress?.activeChild) {
+    console.error(`gate "${gate}" is waiting in the child workflow ${owner}: answering there`);
+    return owner;
   }
   return workflowId;
 }

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { planFromMetadata } from '../../activities/reassignment-plan';
-import { abortUpdate, approveUpdate, progressQuery } from '../../src/names';
+import { abortUpdate, approveUpdate, pauseUpdate, progressQuery, resumeUpdate } from '../../src/names';
 import { type ClusterMetadata } from '../../src/model/cluster';
 import { brokersCounted, type EntityThrottleConfigs, type MoveStep, verifyAssignment } from '../../src/reassignment-exec';
 import { type ReplicaMove } from '../../src/reassignment/types';
@@ -319,6 +319,38 @@ describe('runbooks on top of the executor', () => {
     await h.executeUpdate(abortUpdate, { args: [{ by: 'sre-on-call', reason: 'rollback' }] });
     const f = await failureOf(h as Handle);
     expect(f.type).toBe('RunbookAborted');
+    expect(fake.log.slice(-2)).toEqual([expect.stringMatching(/^cancel \d+$/), 'remove throttles']);
+    expect([...fake.throttles.keys()]).toEqual(['topics:orders']);
+  });
+
+  test("the parent's progress shows the child's gate; pause, resume and abort sent to the parent reach the child", async () => {
+    const h = await startRunbook('changeReplicationFactor', { topic: 'orders', replicationFactor: 4 });
+    const childId = `${h.workflowId}/reassign`;
+    const child = client.workflow.getHandle(childId);
+    await eventually(async () => (await h.query(progressQuery)).pendingGates.some((g) => g.name === 'approve-plan'), 20_000, "the child's gate in the parent");
+    const p = await h.query(progressQuery);
+    expect(p.status).toBe('WaitingForApproval');
+    expect(p.activeChild).toBe(childId);
+    expect(p.pendingGates).toEqual([expect.objectContaining({ name: 'approve-plan', workflowId: childId, prompt: expect.stringMatching(/move 8 replicas/) })]);
+    await h.executeUpdate(pauseUpdate, { args: [{ by: 'sre-on-call', reason: 'hold on' }] });
+    await eventually(async () => (await child.query(progressQuery)).paused, 20_000, 'the child paused');
+    await h.executeUpdate(resumeUpdate, { args: [{ by: 'sre-on-call' }] });
+    await eventually(async () => !(await child.query(progressQuery)).paused, 20_000, 'the child resumed');
+    await h.executeUpdate(abortUpdate, { args: [{ by: 'sre-on-call', reason: 'wrong topic' }] });
+    expect((await failureOf(h as Handle)).type).toBe('RunbookAborted');
+    const c = await runFailure(child.result());
+    expect(c.type).toBe('RunbookAborted');
+    expect(c.message).toContain('aborted by sre-on-call: wrong topic');
+    expect(fake.submitted).toEqual([]);
+  });
+
+  test('a terminated parent cancels its child, whose undo cancels the moves and removes the throttles', async () => {
+    fake.holdWaits();
+    const h = await startRunbook('changeReplicationFactor', { topic: 'orders', replicationFactor: 4, approval: 'auto', throttleBytesPerSec: 1000 });
+    await eventually(() => fake.log.includes('wait'), 20_000, 'the wait');
+    await h.terminate('operator terminated the parent');
+    const child = client.workflow.getHandle(`${h.workflowId}/reassign`);
+    expect((await runFailure(child.result())).type).toBe('RunbookAborted');
     expect(fake.log.slice(-2)).toEqual([expect.stringMatching(/^cancel \d+$/), 'remove throttles']);
     expect([...fake.throttles.keys()]).toEqual(['topics:orders']);
   });
