@@ -1,11 +1,12 @@
 import { createHash, createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { NodeSSH, type SSHExecCommandOptions } from 'node-ssh';
-type ClientChannel = Parameters<NonNullable<SSHExecCommandOptions['onChannel']>>[0];
 import { shellQuote } from '../src/inventory/commands';
 import { expandHome } from '../src/inventory/load';
 import { type InventoryHost, type SecretRef } from '../src/inventory/schema';
 import { scrub } from '../src/redact';
+
+type ClientChannel = Parameters<NonNullable<SSHExecCommandOptions['onChannel']>>[0];
 
 export interface CommandResult {
   code: number;
@@ -114,9 +115,9 @@ const COMMAND_VAR = 'KAFKA_RUNBOOKS_COMMAND';
 /**
  * The command as sent. The host enforces the deadline: coreutils `timeout` runs it in a process group of
  * its own and SIGKILLs the whole group at the deadline, even when the worker or the connection is gone, so
- * a retry never overlaps it. The text travels in an environment variable the login shell exports and drops
- * when it execs `timeout`, so no command line on the host (`ps`, `pkill -f` patterns) shows it. The user's
- * login shell still parses it, as before.
+ * a retry never overlaps it. The text travels in an environment variable (the inner shell unsets it before
+ * running it), so once the login shell has exec'd `timeout` no command line on the host shows it: not in
+ * `ps`, and never matched by a template's own `pkill -f` pattern. The user's login shell still parses it.
  */
 export function boundedCommand(command: string, timeoutMs: number): string {
   const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
