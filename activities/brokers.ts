@@ -1,5 +1,6 @@
 import { invalidInput, unsafeToProceed } from '../src/errors';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
+import { scrub } from '../src/redact';
 import { type ClusterRegistry, kafkaClient } from './clusters';
 import { readMetadata, runKafkaTool } from './cluster-reads';
 import { type HostShell } from './ssh';
@@ -20,12 +21,12 @@ export function createBrokerActivities({ clusters, shell }: { clusters: ClusterR
       const tool = renderCommand(host.kafka.commands.tool, host, { tool: 'kafka-storage.sh' });
       const r = await shell.exec(host, `${tool} format --ignore-formatted -t ${shellQuote(clusterId)} -c ${shellQuote(host.kafka.configFile)}`, { timeoutMs: 120_000 });
       if (r.code !== 0) {
-        const out = (r.stderr || r.stdout).trim();
+        const out = scrub(r.stderr || r.stdout);
         // A dir formatted for another cluster must never be reused by accident.
         if (/cluster.?id/i.test(out) && /mismatch|does not match|different/i.test(out)) throw unsafeToProceed(`${hostName}: data dir belongs to another cluster: ${out}`);
         throw new Error(`kafka-storage.sh format on ${hostName} exited ${r.code}: ${out.slice(-500)}`);
       }
-      return { clusterId, output: r.stdout.trim() };
+      return { clusterId, output: scrub(r.stdout) };
     },
 
     /** KRaft: removes a stopped broker's registration (`kafka-cluster.sh unregister`), run on a live broker host. */
@@ -131,7 +132,7 @@ export function createBrokerActivities({ clusters, shell }: { clusters: ClusterR
       if (status.code === 0) throw unsafeToProceed(`${hostName}: Kafka is running; refusing to delete its data`);
       const dirs = host.kafka.dataDirs.filter((d) => d.length > 1 && d !== '/');
       const r = await shell.exec(host, dirs.map((d) => `rm -rf -- ${shellQuote(d)}/*`).join(' && '));
-      if (r.code !== 0) throw new Error(`wiping ${hostName} failed: ${r.stderr.trim()}`);
+      if (r.code !== 0) throw new Error(`wiping ${hostName} failed: ${scrub(r.stderr)}`);
       return { wiped: dirs };
     },
   };

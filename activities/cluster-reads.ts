@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
 import { type Inventory, type InventoryHost } from '../src/inventory/schema';
+import { scrub } from '../src/redact';
 import { type ClusterMetadata, type ExpectedNode, type HostObservation, type QuorumObservation, type QuorumState, type TopicState } from '../src/model/cluster';
 import { parseQuorumReplication, versionFromInstallPath } from '../src/kafka-tools/parse';
 import { type ClusterRegistry, expectedNodes, kafkaClient } from './clusters';
@@ -78,7 +79,7 @@ export function createClusterReadActivities({ clusters, shell }: ClusterReadDeps
   };
 }
 
-/** Runs one of Kafka's CLI tools on a host, the way operators do. Throws with the tool's stderr on failure. */
+/** Runs one of Kafka's CLI tools on a host, the way operators do. Throws with the end of the tool's output, scrubbed, on failure. */
 export async function runKafkaTool(
   shell: HostShell,
   host: InventoryHost,
@@ -94,7 +95,7 @@ export async function runKafkaTool(
   if (commandConfig) parts.push('--command-config', shellQuote(commandConfig));
   parts.push(...args.map(shellQuote));
   const r = await shell.exec(host, parts.join(' '), { timeoutMs: opts.timeoutMs ?? 60_000 });
-  if (r.code !== 0) throw new Error(`${tool} on ${host.name} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-800)}`);
+  if (r.code !== 0) throw new Error(`${tool} on ${host.name} exited ${r.code}: ${scrub(r.stderr || r.stdout)}`);
   return r.stdout;
 }
 

@@ -1,4 +1,5 @@
 import { Context } from '@temporalio/activity';
+import { createHash } from 'node:crypto';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { type Admin } from 'kafkajs';
 import { invalidInput, unsafeToProceed } from '../src/errors';
@@ -6,6 +7,7 @@ import { type CatchUpStatus, DEFAULT_QUORUM_FETCH_TIMEOUT_MS, type GuardDecision
 import { renderCommand, shellQuote } from '../src/inventory/commands';
 import { type Inventory, type InventoryHost } from '../src/inventory/schema';
 import { versionFromInstallPath } from '../src/kafka-tools/parse';
+import { scrub } from '../src/redact';
 import { type ClusterMetadata, type NodeId, type NodeRole, type QuorumObservation, type QuorumState, type ReassignmentInFlight } from '../src/model/cluster';
 
 export type { QuorumObservation };
@@ -295,7 +297,7 @@ function tagged(stdout: string, tag: string): string | null {
   return line === undefined ? null : line.slice(tag.length + 1);
 }
 
-const B64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
+const sha256Hex = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
 /**
  * Node activities for rolling restarts and upgrades: one host's process, binaries and config at a time, over
@@ -338,7 +340,7 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
     const r = await run(host, renderCommand(host.kafka.commands.status, host), 30_000);
     if (r.code === 0) return true;
     if (r.code >= 1 && r.code <= 3) return false;
-    throw new Error(`status of Kafka on ${host.name} unknown: the status command exited ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(-300)}` : ''}`);
+    throw new Error(`status of Kafka on ${host.name} unknown: the status command exited ${r.code}${r.stderr.trim() ? `: ${scrub(r.stderr, 300)}` : ''}`);
   };
 
   const statusShell = (host: InventoryHost): string => `( ${renderCommand(host.kafka.commands.status, host)} ) >/dev/null 2>&1`;
@@ -364,34 +366,39 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
     }
   };
 
-  /** The file's text, and its bytes as base64 to compare against before writing. */
-  const readServerProperties = async (host: InventoryHost): Promise<{ text: string; base64: string }> => {
+  /** The file's text, and the sha256 of its bytes to compare against before writing. */
+  const readServerProperties = async (host: InventoryHost): Promise<{ text: string; sha256: string }> => {
     const r = await run(host, `base64 -w0 ${shellQuote(host.kafka.configFile)}`);
-    if (r.code !== 0) throw new Error(`cannot read ${host.kafka.configFile} on ${host.name}: ${r.stderr.trim()}`);
-    const base64 = r.stdout.trim();
-    return { text: Buffer.from(base64, 'base64').toString('utf8'), base64 };
+    if (r.code !== 0) throw new Error(`cannot read ${host.kafka.configFile} on ${host.name}: ${scrub(r.stderr)}`);
+    const bytes = Buffer.from(r.stdout.trim(), 'base64');
+    return { text: bytes.toString('utf8'), sha256: sha256Hex(bytes) };
   };
 
   /**
    * Rewrites server.properties through a pure edit: refused (UnsafeToProceed) when the edit names problems;
-   * written atomically, and only if the file did not change since it was read.
+   * written atomically, and only if the file did not change since it was read. The new contents travel on
+   * the command's standard input, never on its command line (the file holds passwords; a command line shows
+   * in `ps` on the host and in errors): the command carries only the two files' sha256.
    */
   const editServerProperties = async (host: InventoryHost, edit: (text: string) => ConfigCarryOver, what: string): Promise<ConfigCarryOverResult> => {
-    const cfg = shellQuote(host.kafka.configFile);
     const old = await readServerProperties(host);
     const result = edit(old.text);
     if (result.problems.length > 0) throw unsafeToProceed(`config of ${host.name}: ${result.problems.join(' ')}`, { problems: result.problems });
     if (!result.changed) return { changed: false, changes: [], warnings: result.warnings };
     const script = [
-      `cfg=${cfg}`,
-      `[ "$(base64 -w0 "$cfg")" = ${shellQuote(old.base64)} ] || { echo "ERROR $cfg changed while it was being edited" >&2; exit 4; }`,
-      `printf %s ${shellQuote(B64(result.text))} | base64 -d > "$cfg.tmp-$$"`,
-      `chmod --reference="$cfg" "$cfg.tmp-$$"`,
-      `mv -f "$cfg.tmp-$$" "$cfg"`,
+      `cfg=${shellQuote(host.kafka.configFile)}`,
+      'sum() { sha256sum < "$1" | cut -d" " -f1; }',
+      `[ "$(sum "$cfg")" = ${old.sha256} ] || { echo "ERROR $cfg changed while it was being edited" >&2; exit 4; }`,
+      'tmp="$cfg.tmp-$$"',
+      'trap \'rm -f "$tmp"\' EXIT',
+      'cat > "$tmp"',
+      `[ "$(sum "$tmp")" = ${sha256Hex(Buffer.from(result.text, 'utf8'))} ] || { echo "ERROR the new $cfg arrived incomplete" >&2; exit 5; }`,
+      'chmod --reference="$cfg" "$tmp"',
+      'mv -f "$tmp" "$cfg"',
     ].join('\n');
-    const w = await run(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`);
-    if (w.code === 4) throw unsafeToProceed(`config of ${host.name}: ${w.stderr.trim()}`);
-    if (w.code !== 0) throw new Error(`cannot write ${host.kafka.configFile} on ${host.name} (exit ${w.code}): ${w.stderr.trim()}`);
+    const w = await shell.exec(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`, { timeoutMs: 60_000, stdin: result.text });
+    if (w.code === 4) throw unsafeToProceed(`config of ${host.name}: ${scrub(w.stderr).replace(/^ERROR /, '')}`);
+    if (w.code !== 0) throw new Error(`cannot write ${host.kafka.configFile} on ${host.name} (exit ${w.code}): ${scrub(w.stderr)}`);
     logInfo(what, { host: host.name, changes: result.changes });
     return { changed: true, changes: result.changes, warnings: result.warnings };
   };
@@ -407,7 +414,7 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
       'done',
     ].join('\n');
     const r = await run(host, `bash -c ${shellQuote(script)}`, 30_000);
-    if (r.code !== 0) throw new Error(`cannot read the broker state on ${host.name} (exit ${r.code}): ${r.stderr.trim()}`);
+    if (r.code !== 0) throw new Error(`cannot read the broker state on ${host.name} (exit ${r.code}): ${scrub(r.stderr)}`);
     return brokerStateFrom(tagged(r.stdout, 'RUNNING') === '1', tagged(r.stdout, 'LINE'));
   };
 
@@ -442,7 +449,7 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
 
   const runRepoint = async (host: InventoryHost, script: string, what: string): Promise<{ stdout: string; changed: boolean }> => {
     const r = await keepHeartbeating({ step: what, host: host.name }, run(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`, 600_000));
-    const message = `${what} on ${host.name}: ${(r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ').replace(/^ERROR /, '')}`;
+    const message = `${what} on ${host.name}: ${scrub((r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')).replace(/^ERROR /, '')}`;
     if (r.code === 3) throw invalidInput(message);
     if (r.code === 4) throw unsafeToProceed(message);
     if (r.code !== 0) throw new Error(`${message} (exit ${r.code})`);
@@ -466,11 +473,11 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
         `echo "BACKUP $dst"`,
       ].join('\n');
       const r = await run(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`);
-      if (r.code === 3) throw invalidInput(`backup on ${host.name}: ${r.stderr.trim()}`);
-      if (r.code !== 0) throw new Error(`backup of ${host.kafka.configFile} on ${host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+      if (r.code === 3) throw invalidInput(`backup on ${host.name}: ${scrub(r.stderr)}`);
+      if (r.code !== 0) throw new Error(`backup of ${host.kafka.configFile} on ${host.name} failed (exit ${r.code}): ${scrub(r.stderr || r.stdout)}`);
       const reused = tagged(r.stdout, 'REUSED');
       const path = reused ?? tagged(r.stdout, 'BACKUP');
-      if (!path) throw new Error(`backup on ${host.name} printed no path: ${r.stdout.trim()}`);
+      if (!path) throw new Error(`backup on ${host.name} printed no path: ${scrub(r.stdout)}`);
       return { path, reused: reused !== null };
     },
 
@@ -490,8 +497,8 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
         'echo RESTORED',
       ].join('\n');
       const r = await run(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`);
-      if (r.code === 3) throw invalidInput(`restore on ${host.name}: ${r.stderr.trim()}`);
-      if (r.code !== 0) throw new Error(`restore of ${host.kafka.configFile} on ${host.name} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
+      if (r.code === 3) throw invalidInput(`restore on ${host.name}: ${scrub(r.stderr)}`);
+      if (r.code !== 0) throw new Error(`restore of ${host.kafka.configFile} on ${host.name} failed (exit ${r.code}): ${scrub(r.stderr || r.stdout)}`);
       return { changed: r.stdout.includes('RESTORED') };
     },
 
@@ -535,9 +542,9 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
       const host = kafkaHost(cluster, hostName);
       if (!(await isRunning(host))) return { wasRunning: false, output: '' };
       const r = await run(host, renderCommand(host.kafka.commands.stop, host), 120_000);
-      if (r.code !== 0) throw new Error(`stop on ${host.name} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-500)}`);
+      if (r.code !== 0) throw new Error(`stop on ${host.name} exited ${r.code}: ${scrub(r.stderr || r.stdout, 500)}`);
       logInfo('stop sent', { host: host.name });
-      return { wasRunning: true, output: r.stdout.trim() };
+      return { wasRunning: true, output: scrub(r.stdout) };
     },
 
     /** Polls the status template until the process is gone. Times out with a retryable NodeStopTimeout. */
@@ -572,9 +579,9 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
       const host = kafkaHost(cluster, hostName);
       if (!(await isRunning(host))) return { wasRunning: false, output: '' };
       const r = await run(host, renderCommand(host.kafka.commands.kill, host), 60_000);
-      if (r.code !== 0) throw new Error(`kill on ${host.name} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-500)}`);
+      if (r.code !== 0) throw new Error(`kill on ${host.name} exited ${r.code}: ${scrub(r.stderr || r.stdout, 500)}`);
       logInfo('node killed', { host: host.name });
-      return { wasRunning: true, output: r.stdout.trim() };
+      return { wasRunning: true, output: scrub(r.stdout) };
     },
 
     /**
@@ -657,7 +664,7 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
             ? `case ${shellQuote(source.path)} in /*) t=${shellQuote(source.path)} ;; *) t=${dir}/${shellQuote(source.path)} ;; esac; [ -f "$t/libs/${jar}" ] && echo "staged at $t" || { echo "$t has no libs/${jar}"; exit 1; }`
             : `for d in ${dir}/kafka_*-${version} ${dir}/kafka-${version}; do [ -f "$d/libs/${jar}" ] && { echo "installed at $d"; exit 0; }; done; echo "no install of Kafka ${version} under ${host.kafka.installDir}"; exit 1`;
       const r = await shell.exec(host, script, { timeoutMs: 60_000 });
-      return { host: hostName, ok: r.code === 0, detail: (r.stdout || r.stderr).trim().split('\n').pop() ?? '' };
+      return { host: hostName, ok: r.code === 0, detail: scrub((r.stdout || r.stderr).trim().split('\n').pop() ?? '', 300) };
     },
 
     /** The reverse of switchVersion: points `current` back at `previousTarget` (as switchVersion returned it). */
@@ -680,9 +687,9 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
       const host = kafkaHost(cluster, hostName);
       if (await isRunning(host)) return { alreadyRunning: true, output: '' };
       const r = await run(host, renderCommand(host.kafka.commands.start, host), 120_000);
-      if (r.code !== 0) throw new Error(`start on ${host.name} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-500)}`);
+      if (r.code !== 0) throw new Error(`start on ${host.name} exited ${r.code}: ${scrub(r.stderr || r.stdout, 500)}`);
       logInfo('start sent', { host: host.name });
-      return { alreadyRunning: false, output: r.stdout.trim() };
+      return { alreadyRunning: false, output: scrub(r.stdout) };
     },
 
     /** Polls the metadata until the broker is listed (registered and unfenced). Retryable NodeRegistrationTimeout. */
@@ -847,7 +854,7 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
           if (scope.partitions) {
             const json = JSON.stringify({ partitions: scope.partitions.map((p) => ({ topic: p.topic, partition: p.partition })) });
             const mk = await run(host, `f="$(mktemp)" && printf %s ${shellQuote(json)} > "$f" && echo "$f"`);
-            if (mk.code !== 0) throw new Error(`cannot write the partition list on ${host.name}: ${mk.stderr.trim()}`);
+            if (mk.code !== 0) throw new Error(`cannot write the partition list on ${host.name}: ${scrub(mk.stderr)}`);
             jsonFile = mk.stdout.trim();
             args.push('--path-to-json-file', jsonFile);
           } else {
@@ -889,7 +896,7 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
         `echo "LOGVERSION $(grep -h 'Kafka version: ' ${shellQuote(`${host.kafka.logDir}/server.log`)} 2>/dev/null | tail -n 1 | sed 's/.*Kafka version: \\([^ ]*\\).*/\\1/')"`,
       ].join('\n');
       const r = await run(host, `bash -c ${shellQuote(script)}`, 30_000);
-      if (r.code !== 0) throw new Error(`cannot read the version on ${host.name} (exit ${r.code}): ${r.stderr.trim()}`);
+      if (r.code !== 0) throw new Error(`cannot read the version on ${host.name} (exit ${r.code}): ${scrub(r.stderr)}`);
       const processRunning = tagged(r.stdout, 'RUNNING') === '1';
       const jarVersion = versionFromClientsJar(tagged(r.stdout, 'PROCJAR') ?? '');
       const logVersion = tagged(r.stdout, 'LOGVERSION') || null;

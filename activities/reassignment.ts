@@ -5,6 +5,7 @@ import { setTimeout as sleepMs } from 'node:timers/promises';
 import { clusterBusy, invalidInput, unsafeToProceed } from '../src/errors';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
 import { type Inventory, type InventoryHost } from '../src/inventory/schema';
+import { scrub } from '../src/redact';
 import { type NodeId } from '../src/model/cluster';
 import { type PartitionAssignment, type ReplicaMove } from '../src/reassignment';
 import {
@@ -423,7 +424,7 @@ export function createReassignmentActivities({ clusters, shell }: ReassignmentAc
       const parsed = parseLeaderElectionOutput(r.stdout);
       if (r.code !== 0 || parsed.failed.length > 0) {
         const message = `kafka-leader-election.sh on ${host.name} exited ${r.code}: ${
-          parsed.failed.map((f) => `${partitionName(f)}: ${f.error}`).join('; ') || (r.stderr || r.stdout).trim().slice(-800)
+          scrub(parsed.failed.map((f) => `${partitionName(f)}: ${f.error}`).join('; ') || r.stderr || r.stdout)
         }`;
         if (parsed.failed.length > 0 && parsed.failed.every((f) => /UnknownTopicOrPartition|InvalidTopic/.test(f.error))) throw invalidInput(message, parsed);
         throw new Error(message);
@@ -638,24 +639,21 @@ async function execTool(shell: HostShell, host: InventoryHost, inv: Inventory, t
 
 async function runTool(shell: HostShell, host: InventoryHost, inv: Inventory, tool: string, args: string[]): Promise<string> {
   const r = await execTool(shell, host, inv, tool, args);
-  if (r.code !== 0) throw new Error(`${tool} on ${host.name} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-800)}`);
+  if (r.code !== 0) throw new Error(`${tool} on ${host.name} exited ${r.code}: ${scrub(r.stderr || r.stdout)}`);
   return r.stdout;
 }
 
 /**
- * Writes content to a fresh private temp file on the host, runs fn with its path, and removes it. Written in
- * chunks: one SSH command line must stay under the kernel's 128 KiB argument limit.
+ * Writes content to a fresh private temp file on the host, runs fn with its path, and removes it. The content
+ * travels on the command's standard input: no size limit, and never on a command line.
  */
 async function withHostFile<T>(shell: HostShell, host: InventoryHost, content: string, fn: (path: string) => Promise<T>): Promise<T> {
   const made = await shell.exec(host, 'umask 077 && mktemp "${TMPDIR:-/tmp}/kafka-runbooks.XXXXXXXX"', { timeoutMs: 15_000 });
   const path = made.stdout.trim();
-  if (made.code !== 0 || !path.startsWith('/')) throw new Error(`mktemp on ${host.name} failed: ${(made.stderr || made.stdout).trim()}`);
+  if (made.code !== 0 || !path.startsWith('/')) throw new Error(`mktemp on ${host.name} failed: ${scrub(made.stderr || made.stdout)}`);
   try {
-    const chunk = 32 * 1024;
-    for (let i = 0; i < content.length; i += chunk) {
-      const w = await shell.exec(host, `printf '%s' ${shellQuote(content.slice(i, i + chunk))} >> ${shellQuote(path)}`, { timeoutMs: 15_000 });
-      if (w.code !== 0) throw new Error(`writing ${path} on ${host.name} failed: ${w.stderr.trim()}`);
-    }
+    const w = await shell.exec(host, `cat > ${shellQuote(path)}`, { timeoutMs: 60_000, stdin: content });
+    if (w.code !== 0) throw new Error(`writing ${path} on ${host.name} failed: ${scrub(w.stderr)}`);
     return await fn(path);
   } finally {
     await shell.exec(host, `rm -f ${shellQuote(path)}`, { timeoutMs: 15_000 }).catch(() => undefined);

@@ -5,6 +5,7 @@ import { delimiter, resolve } from 'node:path';
 import pino from 'pino';
 import { createActivities, createClusterRegistry, createHostShell } from '../activities';
 import { InventoryError, loadInventories } from './inventory/load';
+import { type Inventory } from './inventory/schema';
 import { TASK_QUEUE, WORKFLOW_BUG_ERROR_TYPES } from './names';
 import { connectWorkerConnection } from './temporal-connection';
 
@@ -27,6 +28,21 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env, cwd = proce
   };
 }
 
+/** Hosts whose SSH host key is not verified (`strictHostKeyChecking: false`): anyone on the path can pose as them. */
+export function hostsWithoutHostKeyChecking(inventories: Map<string, Inventory>): { cluster: string; host: string }[] {
+  return [...inventories.values()].flatMap((inv) => inv.hosts.filter((h) => !h.ssh.strictHostKeyChecking).map((h) => ({ cluster: inv.name, host: h.name })));
+}
+
+/** Says loudly, once per host at start, which hosts the worker will talk to without checking who they are. */
+export function warnUncheckedHostKeys(inventories: Map<string, Inventory>, log: Pick<pino.Logger, 'warn'> = logger): void {
+  for (const { cluster, host } of hostsWithoutHostKeyChecking(inventories)) {
+    log.warn(
+      { cluster, host },
+      `SSH host-key checking is OFF for host ${host} of cluster ${cluster} (strictHostKeyChecking: false): its identity is not verified, and commands and config files (passwords included) may go to an impostor`,
+    );
+  }
+}
+
 /**
  * Starts the worker: validates every inventory first (an invalid one stops the worker with the file, field
  * and reason), then registers all workflows and activities on one task queue. Resolves when it shuts down.
@@ -40,6 +56,7 @@ export async function runWorker(settings: WorkerSettings, env: NodeJS.ProcessEnv
   }
   const inventories = loadInventories(settings.inventoryPaths);
   if (inventories.size === 0) throw new InventoryError(settings.inventoryPaths.join(', '), ['no *.yaml inventory files found']);
+  warnUncheckedHostKeys(inventories);
 
   if (settings.metricsAddress) {
     Runtime.install({
