@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { templateProblems } from './commands';
 
 /**
  * The cluster inventory: one YAML file per cluster. Validated once, when the worker starts.
@@ -79,21 +80,34 @@ const sshSchema = z
   })
   .strict();
 
-/** Command templates. Placeholders: {{kafkaHome}} {{installDir}} {{configFile}} {{pidFile}} {{logDir}} {{address}} {{nodeId}} {{name}}. */
+/** A command template whose placeholders are known and unquoted (see renderCommand: values are substituted shell-quoted). */
+const template = (fallback: string, extraPlaceholders: readonly string[] = []) =>
+  z
+    .string()
+    .min(1)
+    .superRefine((t, ctx) => {
+      for (const message of templateProblems(t, extraPlaceholders)) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+    })
+    .default(fallback);
+
+/**
+ * Command templates. Placeholders: {{kafkaHome}} {{installDir}} {{configFile}} {{pidFile}} {{logDir}} {{address}} {{nodeId}} {{name}},
+ * substituted shell-quoted: write them without quotes around them.
+ */
 const commandsSchema = z
   .object({
-    start: z.string().min(1).default('sudo systemctl start kafka'),
+    start: template('sudo systemctl start kafka'),
     /**
      * Sends the controlled shutdown and returns; the runbook waits for the exit itself. A blocking
      * `systemctl stop` would let systemd SIGKILL a slow broker after TimeoutStopSec: a kill nobody approved.
      */
-    stop: z.string().min(1).default('sudo systemctl stop --no-block kafka'),
+    stop: template('sudo systemctl stop --no-block kafka'),
     /** Exit 0 while the Kafka process exists, shutting down included (`is-active` says no while deactivating); 1-3 when it does not (LSB); any other exit is read as no answer. */
-    status: z.string().min(1).default('test "$(systemctl show -p MainPID --value kafka)" != 0'),
+    status: template('test "$(systemctl show -p MainPID --value kafka)" != 0'),
     /** Forced stop, used only after a timeout and a human approval. */
-    kill: z.string().min(1).default('sudo systemctl kill --signal=SIGKILL kafka'),
+    kill: template('sudo systemctl kill --signal=SIGKILL kafka'),
     /** How to run one of Kafka's CLI tools; {{tool}} is e.g. kafka-metadata-quorum.sh. */
-    tool: z.string().min(1).default('{{kafkaHome}}/bin/{{tool}}'),
+    tool: template('{{kafkaHome}}/bin/{{tool}}', ['tool']),
   })
   .strict();
 
