@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { approversSchema, atMost, boundedString, clusterNameSchema, int32Id, LIMITS } from '../limits';
 
 /**
  * Input of the `rollingRestart` runbook: a plain rolling restart, or a rolling upgrade when `targetVersion`
@@ -19,8 +20,8 @@ const HOST_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
 export const installSourceSchema = z.discriminatedUnion(
   'kind',
   [
-    z.object({ kind: z.literal('staged'), path: z.string().min(1, 'must name the unpacked install directory') }).strict(),
-    z.object({ kind: z.literal('archive'), path: z.string().min(1, 'must name the tarball on the host') }).strict(),
+    z.object({ kind: z.literal('staged'), path: boundedString(LIMITS.maxPathLength).min(1, 'must name the unpacked install directory') }).strict(),
+    z.object({ kind: z.literal('archive'), path: boundedString(LIMITS.maxPathLength).min(1, 'must name the tarball on the host') }).strict(),
   ],
   { errorMap: (issue, ctx) => (issue.code === 'invalid_union_discriminator' ? { message: 'kind must be "staged" or "archive"' } : { message: ctx.defaultError }) },
 );
@@ -74,19 +75,20 @@ export const DEFAULT_TIMEOUTS = {
 } as const;
 
 const seconds = (max: number) => z.number().int('must be a whole number of seconds').min(1, 'must be at least 1 second').max(max, `must be at most ${max} seconds`);
+const hostName = boundedString(LIMITS.maxNameLength).regex(HOST_NAME, 'host names are letters, digits, ".", "_" or "-"');
 
 export const timeoutsSchema = z
   .object({
     stopSeconds: seconds(86_400).default(DEFAULT_TIMEOUTS.stopSeconds),
     registrationSeconds: seconds(86_400).default(DEFAULT_TIMEOUTS.registrationSeconds),
-    catchUpSeconds: seconds(7 * 86_400).default(DEFAULT_TIMEOUTS.catchUpSeconds),
-    guardWaitSeconds: seconds(7 * 86_400).default(DEFAULT_TIMEOUTS.guardWaitSeconds),
+    catchUpSeconds: seconds(LIMITS.maxTimeoutSeconds).default(DEFAULT_TIMEOUTS.catchUpSeconds),
+    guardWaitSeconds: seconds(LIMITS.maxTimeoutSeconds).default(DEFAULT_TIMEOUTS.guardWaitSeconds),
   })
   .strict();
 export type RestartTimeouts = z.infer<typeof timeoutsSchema>;
 
 /** A node named by its id or by its inventory host name. */
-const nodeRefSchema = z.union([z.number().int('node ids are whole numbers').min(0, 'node ids are 0 or more'), z.string().regex(HOST_NAME, 'host names are letters, digits, ".", "_" or "-"')], {
+const nodeRefSchema = z.union([int32Id('node ids'), hostName], {
   errorMap: (issue, ctx) => (issue.code === 'invalid_union' ? { message: 'must be a node id (number) or an inventory host name' } : { message: ctx.defaultError }),
 });
 export type NodeRef = z.infer<typeof nodeRefSchema>;
@@ -94,15 +96,22 @@ export type NodeRef = z.infer<typeof nodeRefSchema>;
 export const rollingRestartInput = z
   .object({
     /** The cluster's name in the worker's inventory. */
-    cluster: z.string().min(1, 'must name a cluster from the inventory'),
+    cluster: clusterNameSchema,
     /** Upgrade (or downgrade) to this version; absent: a plain restart on the running version. */
-    targetVersion: z.string().regex(VERSION, 'must look like 3.9.2').optional(),
+    targetVersion: boundedString(32).regex(VERSION, 'must look like 3.9.2').optional(),
     /** Where every host finds the target version's install; absent: already under installDir. */
     source: installSourceSchema.optional(),
     /** Per-host overrides of `source`, by inventory host name. */
-    sourceByHost: z.record(z.string().regex(HOST_NAME, 'host names are letters, digits, ".", "_" or "-"'), installSourceSchema).optional(),
+    sourceByHost: z
+      .record(hostName, installSourceSchema)
+      .refine((r) => Object.keys(r).length <= LIMITS.maxHosts, `must name at most ${LIMITS.maxHosts} hosts`)
+      .optional(),
     /** Nodes to restart, by node id or host name; absent: every broker and controller of the inventory. */
-    nodes: z.array(nodeRefSchema).min(1, 'must list at least one node (leave it out for all nodes)').optional(),
+    nodes: z
+      .array(nodeRefSchema)
+      .min(1, 'must list at least one node (leave it out for all nodes)')
+      .max(...atMost(LIMITS.maxHosts, 'nodes'))
+      .optional(),
     /** 'auto': unhealthy first, controllers before brokers, active controller last. 'as-given': the order of `nodes`. */
     order: z.enum(restartOrders, { errorMap: () => ({ message: 'must be "auto" or "as-given"' }) }).default('auto'),
     approval: z.enum(approvalPolicies, { errorMap: () => ({ message: `must be one of ${approvalPolicies.map((p) => `"${p}"`).join(', ')}` }) }).default('irreversible-only'),
@@ -114,7 +123,7 @@ export const rollingRestartInput = z
     canaryTopic: z.string().regex(TOPIC, 'must be a valid topic name (letters, digits, ".", "_", "-", up to 249)').optional(),
     rollbackPolicy: z.enum(rollbackPolicies, { errorMap: () => ({ message: 'must be "after-approval" or "automatic"' }) }).default('after-approval'),
     /** Who may answer this run's gates; absent: anyone. */
-    approvers: z.array(z.string().min(1, 'must not be empty')).min(1, 'must list at least one approver (leave it out to let anyone approve)').optional(),
+    approvers: approversSchema.optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
