@@ -13,6 +13,12 @@ const IPV6 = /^[0-9a-fA-F:]+$/;
 
 /** A path on the worker or a host. */
 const filePath = boundedString(LIMITS.maxPathLength);
+/** An absolute dir other than `/`, with no `..` segment. */
+const stagingDir = filePath
+  .min(1)
+  .refine((p) => p.startsWith('/'), 'must be an absolute path')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ".." segments')
+  .refine((p) => !/^\/+$/.test(p) && !/^[/.]+$/.test(p), 'must not be the root directory');
 /** A client or SSH timeout: at most 10 minutes (and far below the 2^31-1 ms where Node's timers fire at once). */
 const clientTimeoutMs = wholeNumber(1, LIMITS.maxClientTimeoutMs, 'ms');
 
@@ -119,6 +125,14 @@ const kafkaLayoutSchema = z
   .object({
     /** Directory holding one install per version, e.g. /opt/kafka/kafka_2.13-3.9.2. */
     installDir: filePath.min(1).default('/opt/kafka'),
+    /**
+     * Dirs where upgrade sources (staged installs, archives) may also be, besides installDir. Absolute; none
+     * by default, so a rolling upgrade's `source.path` must be under installDir.
+     */
+    stagingDirs: z
+      .array(stagingDir)
+      .max(...atMost(100, 'dirs'))
+      .default([]),
     /** Symlink to the running version's install. */
     currentLink: filePath.min(1).default('/opt/kafka/current'),
     configFile: filePath.min(1).default('/etc/kafka/server.properties'),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { approversSchema, atMost, boundedString, clusterNameSchema, int32Id, LIMITS } from '../limits';
+import { hasControlCharacters } from './install-source';
 
 /**
  * Input of the `rollingRestart` runbook: a plain rolling restart, or a rolling upgrade when `targetVersion`
@@ -11,17 +12,36 @@ const VERSION = /^\d+\.\d+\.\d+$/;
 const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 const HOST_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
 
+/** A path on a host: `..` segments and control characters are refused outright (the worker checks the rest). */
+const hostPath = (empty: string) =>
+  boundedString(LIMITS.maxPathLength)
+    .min(1, empty)
+    .refine((p) => !hasControlCharacters(p), 'must not contain control characters')
+    .refine((p) => !p.split('/').includes('..'), 'must not contain ".." segments');
+
 /**
- * Where a host finds the install of the target version.
- * - `staged`: a directory already unpacked on the host (absolute, or relative to the host's installDir);
- * - `archive`: a Kafka tarball on the host (e.g. /tmp/kafka_2.13-4.3.1.tgz), unpacked into installDir.
+ * Where a host finds the install of the target version. The path must be under the host's installDir or one
+ * of its stagingDirs (inventory); a relative path is under installDir. The worker checks this before
+ * anything changes.
+ * - `staged`: a directory already unpacked on the host;
+ * - `archive`: a Kafka tarball on the host (e.g. /srv/staging/kafka_2.13-4.3.1.tgz), unpacked into installDir;
+ *   with `sha256`, the host checks the tarball with sha256sum first and refuses a mismatch as unsafe.
  * Absent: the install must already be under installDir as `kafka_<scala>-<version>` or `kafka-<version>`.
  */
 export const installSourceSchema = z.discriminatedUnion(
   'kind',
   [
-    z.object({ kind: z.literal('staged'), path: boundedString(LIMITS.maxPathLength).min(1, 'must name the unpacked install directory') }).strict(),
-    z.object({ kind: z.literal('archive'), path: boundedString(LIMITS.maxPathLength).min(1, 'must name the tarball on the host') }).strict(),
+    z.object({ kind: z.literal('staged'), path: hostPath('must name the unpacked install directory') }).strict(),
+    z
+      .object({
+        kind: z.literal('archive'),
+        path: hostPath('must name the tarball on the host'),
+        sha256: z
+          .string()
+          .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (sha256sum)')
+          .optional(),
+      })
+      .strict(),
   ],
   { errorMap: (issue, ctx) => (issue.code === 'invalid_union_discriminator' ? { message: 'kind must be "staged" or "archive"' } : { message: ctx.defaultError }) },
 );
