@@ -15,6 +15,7 @@ import { brokersToCheckForRecovery, canRestartBatch, isRecentQuorum, refuseRecov
 import { bumpProtocolVersion, carryOverServerProperties, type ConfigCarryOver, propertyValue } from '../src/rolling/config';
 import { NodeWaitFailure } from '../src/rolling/failures';
 import { type InstallSource } from '../src/rolling/input';
+import { resolveInstallSource } from '../src/rolling/install-source';
 import { BROKER_STATE_LOG_PATTERN, type BrokerStateReading, brokerStateFrom, type LeaderElectionOutcome, parseLeaderElection, partitionsToLeadAgain, versionFromClientsJar } from '../src/rolling/tool-output';
 import { type ClusterRegistry, kafkaClient } from './clusters';
 import { createClusterReadActivities, runKafkaTool } from './cluster-reads';
@@ -298,6 +299,26 @@ function tagged(stdout: string, tag: string): string | null {
 }
 
 const sha256Hex = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
+
+/**
+ * The install source's absolute path on the host, refused as bad input when it is outside the host's installDir
+ * and stagingDirs (checked before any command runs).
+ */
+function installSourcePath(host: InventoryHost, source: InstallSource): string {
+  const r = resolveInstallSource(source, host.kafka);
+  if (!r.ok) throw invalidInput(`source.path for ${host.name}: ${r.problem}`);
+  return r.path;
+}
+
+/** Host script lines: the archive's sha256 must match, else exit 4 (unsafe: not the tarball that was meant). */
+function verifyArchiveChecksum(sha256: string | undefined): string[] {
+  if (!sha256) return [];
+  return [
+    `expected=${shellQuote(sha256.toLowerCase())}`,
+    'actual="$(sha256sum -- "$archive" | cut -d" " -f1)"',
+    '[ "$actual" = "$expected" ] || { echo "ERROR $archive has sha256 $actual, not the expected $expected: refusing to unpack it" >&2; exit 4; }',
+  ];
+}
 
 /**
  * Node activities for rolling restarts and upgrades: one host's process, binaries and config at a time, over
@@ -596,17 +617,21 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
     async switchVersion(cluster: string, hostName: string, version: string, source: InstallSource | null = null): Promise<VersionSwitch> {
       const host = kafkaHost(cluster, hostName);
       if (!/^\d+\.\d+\.\d+$/.test(version)) throw invalidInput(`version "${version}" must look like 3.9.2`);
+      const sourcePath = source ? installSourcePath(host, source) : null;
       const installDir = shellQuote(host.kafka.installDir);
       const v = shellQuote(version);
       const locate: string[] = [`install_dir=${installDir}`, `version=${v}`, 'unpacked=0'];
-      if (source?.kind === 'staged') {
-        locate.push(`case ${shellQuote(source.path)} in /*) target=${shellQuote(source.path)} ;; *) target="$install_dir/"${shellQuote(source.path)} ;; esac`);
-      } else if (source?.kind === 'archive') {
+      if (source?.kind === 'staged' && sourcePath) {
+        locate.push(`target=${shellQuote(sourcePath)}`);
+      } else if (source?.kind === 'archive' && sourcePath) {
         locate.push(
-          `archive=${shellQuote(source.path)}`,
+          `archive=${shellQuote(sourcePath)}`,
           `[ -f "$archive" ] || { echo "ERROR no archive $archive" >&2; exit 3; }`,
+          ...verifyArchiveChecksum(source.sha256),
           `top="$(tar -tf "$archive" | head -n 1 | sed 's#^\\./##' | cut -d/ -f1)"`,
           `[ -n "$top" ] || { echo "ERROR $archive is empty or not a tarball" >&2; exit 3; }`,
+          // The install dir's name comes from the archive: never its parent or itself.
+          `case "$top" in .|..) echo "ERROR $archive does not unpack to a single directory" >&2; exit 3 ;; esac`,
           'target="$install_dir/$top"',
           'if [ ! -e "$target" ]; then',
           '  staging="$(mktemp -d "$install_dir/.staging-XXXXXX")"',
@@ -657,11 +682,16 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
       if (!/^\d+\.\d+\.\d+$/.test(version)) throw invalidInput(`version "${version}" must look like 3.9.2`);
       const jar = `kafka-clients-${version}.jar`;
       const dir = shellQuote(host.kafka.installDir);
+      const sourcePath = source ? shellQuote(installSourcePath(host, source)) : '';
+      const checksum =
+        source?.kind === 'archive' && source.sha256
+          ? `s="$(sha256sum -- "$a" | cut -d' ' -f1)"; [ "$s" = ${shellQuote(source.sha256.toLowerCase())} ] || { echo "archive $a: sha256 $s is not the expected ${source.sha256.toLowerCase()}"; exit 1; }; `
+          : '';
       const script =
         source?.kind === 'archive'
-          ? `a=${shellQuote(source.path)}; [ -f "$a" ] || { echo "no archive $a"; exit 1; }; tar -tf "$a" | grep -q "/libs/${jar}$" && echo "archive $a holds ${version}" || { echo "archive $a does not hold Kafka ${version}"; exit 1; }`
+          ? `a=${sourcePath}; [ -f "$a" ] || { echo "no archive $a"; exit 1; }; ${checksum}tar -tf "$a" | grep -q "/libs/${jar}$" && echo "archive $a holds ${version}" || { echo "archive $a does not hold Kafka ${version}"; exit 1; }`
           : source?.kind === 'staged'
-            ? `case ${shellQuote(source.path)} in /*) t=${shellQuote(source.path)} ;; *) t=${dir}/${shellQuote(source.path)} ;; esac; [ -f "$t/libs/${jar}" ] && echo "staged at $t" || { echo "$t has no libs/${jar}"; exit 1; }`
+            ? `t=${sourcePath}; [ -f "$t/libs/${jar}" ] && echo "staged at $t" || { echo "$t has no libs/${jar}"; exit 1; }`
             : `for d in ${dir}/kafka_*-${version} ${dir}/kafka-${version}; do [ -f "$d/libs/${jar}" ] && { echo "installed at $d"; exit 0; }; done; echo "no install of Kafka ${version} under ${host.kafka.installDir}"; exit 1`;
       const r = await shell.exec(host, script, { timeoutMs: 60_000 });
       return { host: hostName, ok: r.code === 0, detail: scrub((r.stdout || r.stderr).trim().split('\n').pop() ?? '', 300) };

@@ -41,7 +41,24 @@ export const workflowUrl = (id: string) => `${uiBase()}/namespaces/${namespace()
 let clientPromise: Promise<Client> | null = null;
 const client = () => (clientPromise ??= connectClient());
 
-/** Builds a runbook input from a JSON/YAML file plus --cluster and --set key=value (dotted keys, JSON values). */
+/** Key segments that reach an object's prototype: `--set __proto__.x=1` would change every object in the process. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The first forbidden key anywhere in a --set JSON value, e.g. `{"__proto__": {...}}`. */
+function forbiddenKeyIn(value: unknown): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    if (FORBIDDEN_KEYS.has(k)) return k;
+    const inner = forbiddenKeyIn(v);
+    if (inner) return inner;
+  }
+  return null;
+}
+
+/**
+ * Builds a runbook input from a JSON/YAML file plus --cluster and --set key=value (dotted keys, JSON values).
+ * Refuses `__proto__`, `constructor` and `prototype` in keys and values (prototype pollution).
+ */
 export function buildInput(opts: { file?: string; cluster?: string; set?: string[] }): Record<string, unknown> {
   let input: Record<string, unknown> = {};
   if (opts.file) {
@@ -54,16 +71,23 @@ export function buildInput(opts: { file?: string; cluster?: string; set?: string
   for (const kv of opts.set ?? []) {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw new CliError(`--set ${kv}: expected key=value`, 2);
-    const keys = kv.slice(0, eq).split('.');
+    const key = kv.slice(0, eq);
+    const keys = key.split('.');
+    if (keys.some((k) => k === '')) throw new CliError(`--set ${key}: empty key segment`, 2);
+    const forbidden = keys.find((k) => FORBIDDEN_KEYS.has(k));
+    if (forbidden) throw new CliError(`--set ${key}: "${forbidden}" is not allowed in a key`, 2);
     let value: unknown = kv.slice(eq + 1);
     try {
       value = JSON.parse(value as string);
     } catch {
       // a bare string
     }
+    const forbiddenInValue = forbiddenKeyIn(value);
+    if (forbiddenInValue) throw new CliError(`--set ${key}: "${forbiddenInValue}" is not allowed in a key of the value`, 2);
     let target = input;
     keys.slice(0, -1).forEach((k) => {
-      target[k] = typeof target[k] === 'object' && target[k] !== null ? target[k] : {};
+      const own = Object.prototype.hasOwnProperty.call(target, k) ? target[k] : undefined;
+      target[k] = typeof own === 'object' && own !== null ? own : {};
       target = target[k] as Record<string, unknown>;
     });
     target[keys[keys.length - 1] as string] = value;

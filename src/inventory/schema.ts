@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { atMost, boundedString, int32Id, LIMITS, wholeNumber } from '../limits';
+import { templateProblems } from './commands';
 
 /**
  * The cluster inventory: one YAML file per cluster. Validated once, when the worker starts.
@@ -9,14 +11,24 @@ const HOSTNAME = /^(?=.{1,253}$)([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const IPV6 = /^[0-9a-fA-F:]+$/;
 
-export const addressSchema = z
-  .string()
+/** A path on the worker or a host. */
+const filePath = boundedString(LIMITS.maxPathLength);
+/** An absolute dir other than `/`, with no `..` segment. */
+const stagingDir = filePath
+  .min(1)
+  .refine((p) => p.startsWith('/'), 'must be an absolute path')
+  .refine((p) => !p.split('/').includes('..'), 'must not contain ".." segments')
+  .refine((p) => !/^\/+$/.test(p) && !/^[/.]+$/.test(p), 'must not be the root directory');
+/** A client or SSH timeout: at most 10 minutes (and far below the 2^31-1 ms where Node's timers fire at once). */
+const clientTimeoutMs = wholeNumber(1, LIMITS.maxClientTimeoutMs, 'ms');
+
+export const addressSchema = boundedString(LIMITS.maxNameLength)
   .min(1, 'must not be empty')
   .refine((a) => IPV4.test(a) || (a.includes(':') && IPV6.test(a)) || (HOSTNAME.test(a) && !/^[\d.]+$/.test(a)), {
     message: 'must be an IPv4/IPv6 address or a hostname',
   });
 
-const hostPortSchema = z.string().refine(
+const hostPortSchema = boundedString(LIMITS.maxNameLength + 8).refine(
   (s) => {
     const i = s.lastIndexOf(':');
     if (i <= 0) return false;
@@ -29,16 +41,16 @@ const hostPortSchema = z.string().refine(
 
 /** A secret is always a reference. An inline string is refused so it cannot leak into history or git. */
 export const secretRefSchema = z.union(
-  [z.object({ env: z.string().min(1) }).strict(), z.object({ file: z.string().min(1) }).strict()],
+  [z.object({ env: boundedString(255).min(1) }).strict(), z.object({ file: boundedString(LIMITS.maxPathLength).min(1) }).strict()],
   { errorMap: () => ({ message: 'secrets must be a reference: { env: NAME } or { file: /path }, never an inline value' }) },
 );
 export type SecretRef = z.infer<typeof secretRefSchema>;
 
 const tlsSchema = z
   .object({
-    caFile: z.string().optional(),
-    certFile: z.string().optional(),
-    keyFile: z.string().optional(),
+    caFile: filePath.optional(),
+    certFile: filePath.optional(),
+    keyFile: filePath.optional(),
     keyPassword: secretRefSchema.optional(),
     rejectUnauthorized: z.boolean().default(true),
   })
@@ -47,7 +59,7 @@ const tlsSchema = z
 const saslSchema = z
   .object({
     mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
-    username: z.string().min(1),
+    username: boundedString(LIMITS.maxNameLength).min(1),
     password: secretRefSchema,
   })
   .strict();
@@ -57,56 +69,76 @@ const clientSchema = z
     tls: tlsSchema.optional(),
     sasl: saslSchema.optional(),
     /** Properties file on the hosts passed to Kafka's CLI tools as --command-config. */
-    toolCommandConfig: z.string().optional(),
-    connectionTimeoutMs: z.number().int().positive().default(5000),
-    requestTimeoutMs: z.number().int().positive().default(15000),
+    toolCommandConfig: filePath.optional(),
+    connectionTimeoutMs: clientTimeoutMs.default(5000),
+    requestTimeoutMs: clientTimeoutMs.default(15000),
   })
   .strict();
 
 const sshSchema = z
   .object({
-    port: z.number().int().min(1).max(65535).default(22),
-    user: z.string().min(1).default('kafka'),
+    port: wholeNumber(1, 65535).default(22),
+    user: boundedString(LIMITS.maxNameLength).min(1).default('kafka'),
     /** Private key file on the worker machine. Mutually exclusive with agent. */
-    privateKeyFile: z.string().optional(),
+    privateKeyFile: filePath.optional(),
     passphrase: secretRefSchema.optional(),
     /** Use the SSH agent at $SSH_AUTH_SOCK. */
     agent: z.boolean().default(false),
     /** known_hosts file used to verify host keys; verification is on unless strictHostKeyChecking is false. */
-    knownHostsFile: z.string().default('~/.ssh/known_hosts'),
+    knownHostsFile: filePath.default('~/.ssh/known_hosts'),
     strictHostKeyChecking: z.boolean().default(true),
-    connectTimeoutMs: z.number().int().positive().default(10000),
+    connectTimeoutMs: clientTimeoutMs.default(10000),
   })
   .strict();
 
-/** Command templates. Placeholders: {{kafkaHome}} {{installDir}} {{configFile}} {{pidFile}} {{logDir}} {{address}} {{nodeId}} {{name}}. */
+/** A command template whose placeholders are known and unquoted (see renderCommand: values are substituted shell-quoted). */
+const template = (fallback: string, extraPlaceholders: readonly string[] = []) =>
+  boundedString(LIMITS.maxTemplateLength)
+    .min(1)
+    .superRefine((t, ctx) => {
+      for (const message of templateProblems(t, extraPlaceholders)) ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+    })
+    .default(fallback);
+
+/**
+ * Command templates. Placeholders: {{kafkaHome}} {{installDir}} {{configFile}} {{pidFile}} {{logDir}} {{address}} {{nodeId}} {{name}},
+ * substituted shell-quoted: write them without quotes around them.
+ */
 const commandsSchema = z
   .object({
-    start: z.string().min(1).default('sudo systemctl start kafka'),
+    start: template('sudo systemctl start kafka'),
     /**
      * Sends the controlled shutdown and returns; the runbook waits for the exit itself. A blocking
      * `systemctl stop` would let systemd SIGKILL a slow broker after TimeoutStopSec: a kill nobody approved.
      */
-    stop: z.string().min(1).default('sudo systemctl stop --no-block kafka'),
+    stop: template('sudo systemctl stop --no-block kafka'),
     /** Exit 0 while the Kafka process exists, shutting down included (`is-active` says no while deactivating); 1-3 when it does not (LSB); any other exit is read as no answer. */
-    status: z.string().min(1).default('test "$(systemctl show -p MainPID --value kafka)" != 0'),
+    status: template('test "$(systemctl show -p MainPID --value kafka)" != 0'),
     /** Forced stop, used only after a timeout and a human approval. */
-    kill: z.string().min(1).default('sudo systemctl kill --signal=SIGKILL kafka'),
+    kill: template('sudo systemctl kill --signal=SIGKILL kafka'),
     /** How to run one of Kafka's CLI tools; {{tool}} is e.g. kafka-metadata-quorum.sh. */
-    tool: z.string().min(1).default('{{kafkaHome}}/bin/{{tool}}'),
+    tool: template('{{kafkaHome}}/bin/{{tool}}', ['tool']),
   })
   .strict();
 
 const kafkaLayoutSchema = z
   .object({
     /** Directory holding one install per version, e.g. /opt/kafka/kafka_2.13-3.9.2. */
-    installDir: z.string().min(1).default('/opt/kafka'),
+    installDir: filePath.min(1).default('/opt/kafka'),
+    /**
+     * Dirs where upgrade sources (staged installs, archives) may also be, besides installDir. Absolute; none
+     * by default, so a rolling upgrade's `source.path` must be under installDir.
+     */
+    stagingDirs: z
+      .array(stagingDir)
+      .max(...atMost(100, 'dirs'))
+      .default([]),
     /** Symlink to the running version's install. */
-    currentLink: z.string().min(1).default('/opt/kafka/current'),
-    configFile: z.string().min(1).default('/etc/kafka/server.properties'),
+    currentLink: filePath.min(1).default('/opt/kafka/current'),
+    configFile: filePath.min(1).default('/etc/kafka/server.properties'),
     dataDirs: z.array(z.string().min(1)).min(1).default(['/var/lib/kafka/data']),
-    logDir: z.string().min(1).default('/var/log/kafka'),
-    pidFile: z.string().min(1).default('/var/run/kafka/kafka.pid'),
+    logDir: filePath.min(1).default('/var/log/kafka'),
+    pidFile: filePath.min(1).default('/var/run/kafka/kafka.pid'),
     commands: commandsSchema.default({}),
   })
   .strict();
@@ -115,11 +147,14 @@ const roleSchema = z.enum(['broker', 'controller', 'zookeeper']);
 
 const hostSchema = z
   .object({
-    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'must be letters, digits, ".", "_" or "-"'),
+    name: boundedString(LIMITS.maxNameLength).regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]*$/, 'must be letters, digits, ".", "_" or "-"'),
     address: addressSchema,
-    nodeId: z.number().int().min(0).optional(),
-    roles: z.array(roleSchema).min(1, 'must name at least one role'),
-    rack: z.string().min(1).optional(),
+    nodeId: int32Id('node ids').optional(),
+    roles: z
+      .array(roleSchema)
+      .min(1, 'must name at least one role')
+      .max(...atMost(3, 'roles')),
+    rack: boundedString(LIMITS.maxNameLength).min(1).optional(),
     ssh: sshSchema.partial().optional(),
     kafka: kafkaLayoutSchema.partial().extend({ commands: commandsSchema.partial().optional() }).optional(),
   })
@@ -127,16 +162,22 @@ const hostSchema = z
 
 export const inventorySchema = z
   .object({
-    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, ".", "_" or "-"'),
+    name: boundedString(LIMITS.maxNameLength).regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, ".", "_" or "-"'),
     mode: z.enum(['kraft', 'zookeeper']),
-    bootstrapServers: z.array(hostPortSchema).min(1, 'must list at least one bootstrap server'),
-    zookeeperConnect: z.string().min(1).optional(),
+    bootstrapServers: z
+      .array(hostPortSchema)
+      .min(1, 'must list at least one bootstrap server')
+      .max(...atMost(LIMITS.maxHosts, 'servers')),
+    zookeeperConnect: boundedString(LIMITS.maxPathLength).min(1).optional(),
     client: clientSchema.default({}),
     defaults: z
       .object({ ssh: sshSchema.default({}), kafka: kafkaLayoutSchema.default({}) })
       .strict()
       .default({}),
-    hosts: z.array(hostSchema).min(1, 'must list at least one host'),
+    hosts: z
+      .array(hostSchema)
+      .min(1, 'must list at least one host')
+      .max(...atMost(LIMITS.maxHosts, 'hosts')),
   })
   .strict()
   .superRefine((inv, ctx) => {

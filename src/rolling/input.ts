@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { approversSchema, atMost, boundedString, clusterNameSchema, int32Id, LIMITS } from '../limits';
+import { hasControlCharacters } from './install-source';
 
 /**
  * Input of the `rollingRestart` runbook: a plain rolling restart, or a rolling upgrade when `targetVersion`
@@ -10,17 +12,36 @@ const VERSION = /^\d+\.\d+\.\d+$/;
 const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 const HOST_NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]*$/;
 
+/** A path on a host: `..` segments and control characters are refused outright (the worker checks the rest). */
+const hostPath = (empty: string) =>
+  boundedString(LIMITS.maxPathLength)
+    .min(1, empty)
+    .refine((p) => !hasControlCharacters(p), 'must not contain control characters')
+    .refine((p) => !p.split('/').includes('..'), 'must not contain ".." segments');
+
 /**
- * Where a host finds the install of the target version.
- * - `staged`: a directory already unpacked on the host (absolute, or relative to the host's installDir);
- * - `archive`: a Kafka tarball on the host (e.g. /tmp/kafka_2.13-4.3.1.tgz), unpacked into installDir.
+ * Where a host finds the install of the target version. The path must be under the host's installDir or one
+ * of its stagingDirs (inventory); a relative path is under installDir. The worker checks this before
+ * anything changes.
+ * - `staged`: a directory already unpacked on the host;
+ * - `archive`: a Kafka tarball on the host (e.g. /srv/staging/kafka_2.13-4.3.1.tgz), unpacked into installDir;
+ *   with `sha256`, the host checks the tarball with sha256sum first and refuses a mismatch as unsafe.
  * Absent: the install must already be under installDir as `kafka_<scala>-<version>` or `kafka-<version>`.
  */
 export const installSourceSchema = z.discriminatedUnion(
   'kind',
   [
-    z.object({ kind: z.literal('staged'), path: z.string().min(1, 'must name the unpacked install directory') }).strict(),
-    z.object({ kind: z.literal('archive'), path: z.string().min(1, 'must name the tarball on the host') }).strict(),
+    z.object({ kind: z.literal('staged'), path: hostPath('must name the unpacked install directory') }).strict(),
+    z
+      .object({
+        kind: z.literal('archive'),
+        path: hostPath('must name the tarball on the host'),
+        sha256: z
+          .string()
+          .regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex digits (sha256sum)')
+          .optional(),
+      })
+      .strict(),
   ],
   { errorMap: (issue, ctx) => (issue.code === 'invalid_union_discriminator' ? { message: 'kind must be "staged" or "archive"' } : { message: ctx.defaultError }) },
 );
@@ -74,19 +95,20 @@ export const DEFAULT_TIMEOUTS = {
 } as const;
 
 const seconds = (max: number) => z.number().int('must be a whole number of seconds').min(1, 'must be at least 1 second').max(max, `must be at most ${max} seconds`);
+const hostName = boundedString(LIMITS.maxNameLength).regex(HOST_NAME, 'host names are letters, digits, ".", "_" or "-"');
 
 export const timeoutsSchema = z
   .object({
     stopSeconds: seconds(86_400).default(DEFAULT_TIMEOUTS.stopSeconds),
     registrationSeconds: seconds(86_400).default(DEFAULT_TIMEOUTS.registrationSeconds),
-    catchUpSeconds: seconds(7 * 86_400).default(DEFAULT_TIMEOUTS.catchUpSeconds),
-    guardWaitSeconds: seconds(7 * 86_400).default(DEFAULT_TIMEOUTS.guardWaitSeconds),
+    catchUpSeconds: seconds(LIMITS.maxTimeoutSeconds).default(DEFAULT_TIMEOUTS.catchUpSeconds),
+    guardWaitSeconds: seconds(LIMITS.maxTimeoutSeconds).default(DEFAULT_TIMEOUTS.guardWaitSeconds),
   })
   .strict();
 export type RestartTimeouts = z.infer<typeof timeoutsSchema>;
 
 /** A node named by its id or by its inventory host name. */
-const nodeRefSchema = z.union([z.number().int('node ids are whole numbers').min(0, 'node ids are 0 or more'), z.string().regex(HOST_NAME, 'host names are letters, digits, ".", "_" or "-"')], {
+const nodeRefSchema = z.union([int32Id('node ids'), hostName], {
   errorMap: (issue, ctx) => (issue.code === 'invalid_union' ? { message: 'must be a node id (number) or an inventory host name' } : { message: ctx.defaultError }),
 });
 export type NodeRef = z.infer<typeof nodeRefSchema>;
@@ -94,15 +116,22 @@ export type NodeRef = z.infer<typeof nodeRefSchema>;
 export const rollingRestartInput = z
   .object({
     /** The cluster's name in the worker's inventory. */
-    cluster: z.string().min(1, 'must name a cluster from the inventory'),
+    cluster: clusterNameSchema,
     /** Upgrade (or downgrade) to this version; absent: a plain restart on the running version. */
-    targetVersion: z.string().regex(VERSION, 'must look like 3.9.2').optional(),
+    targetVersion: boundedString(32).regex(VERSION, 'must look like 3.9.2').optional(),
     /** Where every host finds the target version's install; absent: already under installDir. */
     source: installSourceSchema.optional(),
     /** Per-host overrides of `source`, by inventory host name. */
-    sourceByHost: z.record(z.string().regex(HOST_NAME, 'host names are letters, digits, ".", "_" or "-"'), installSourceSchema).optional(),
+    sourceByHost: z
+      .record(hostName, installSourceSchema)
+      .refine((r) => Object.keys(r).length <= LIMITS.maxHosts, `must name at most ${LIMITS.maxHosts} hosts`)
+      .optional(),
     /** Nodes to restart, by node id or host name; absent: every broker and controller of the inventory. */
-    nodes: z.array(nodeRefSchema).min(1, 'must list at least one node (leave it out for all nodes)').optional(),
+    nodes: z
+      .array(nodeRefSchema)
+      .min(1, 'must list at least one node (leave it out for all nodes)')
+      .max(...atMost(LIMITS.maxHosts, 'nodes'))
+      .optional(),
     /** 'auto': unhealthy first, controllers before brokers, active controller last. 'as-given': the order of `nodes`. */
     order: z.enum(restartOrders, { errorMap: () => ({ message: 'must be "auto" or "as-given"' }) }).default('auto'),
     approval: z.enum(approvalPolicies, { errorMap: () => ({ message: `must be one of ${approvalPolicies.map((p) => `"${p}"`).join(', ')}` }) }).default('irreversible-only'),
@@ -114,7 +143,7 @@ export const rollingRestartInput = z
     canaryTopic: z.string().regex(TOPIC, 'must be a valid topic name (letters, digits, ".", "_", "-", up to 249)').optional(),
     rollbackPolicy: z.enum(rollbackPolicies, { errorMap: () => ({ message: 'must be "after-approval" or "automatic"' }) }).default('after-approval'),
     /** Who may answer this run's gates; absent: anyone. */
-    approvers: z.array(z.string().min(1, 'must not be empty')).min(1, 'must list at least one approver (leave it out to let anyone approve)').optional(),
+    approvers: approversSchema.optional(),
   })
   .strict()
   .superRefine((input, ctx) => {

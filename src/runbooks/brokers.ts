@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { reassignmentExecutionSchema } from './reassignment';
+import { atMost, boundedString, clusterNameSchema as cluster, LIMITS, wholeNumber } from '../limits';
+import { reassignmentExecutionSchema, timeoutMinutes } from './reassignment';
 
-const cluster = z.string().min(1, 'must name a cluster from the inventory');
-const hosts = z.array(z.string().min(1)).min(1, 'must name at least one host from the inventory');
+const hosts = z
+  .array(boundedString(LIMITS.maxNameLength).min(1))
+  .min(1, 'must name at least one host from the inventory')
+  .max(...atMost(LIMITS.maxHosts, 'hosts'));
 
 export const addBrokersInput = z
   .object({
@@ -11,7 +14,8 @@ export const addBrokersInput = z
     hosts,
     /** Format (KRaft) and start them over SSH first; false when they already run and are registered. */
     startBrokers: z.boolean().default(true),
-    registrationTimeoutMinutes: z.number().positive().default(5),
+    /** How long each new broker may take to register (at most 7 days). */
+    registrationTimeoutMinutes: timeoutMinutes().default(5),
   })
   .merge(reassignmentExecutionSchema)
   .strict();
@@ -33,7 +37,7 @@ export const decommissionBrokerInput = z
   .refine((i) => !i.unregister || i.stopBrokers, { message: 'needs stopBrokers: only stopped brokers can be unregistered', path: ['unregister'] });
 
 export const changeReplicationFactorInput = z
-  .object({ cluster, topic: z.string().min(1), replicationFactor: z.number().int().min(1) })
+  .object({ cluster, topic: boundedString(LIMITS.maxTopicLength).min(1), replicationFactor: wholeNumber(1, LIMITS.maxReplicationFactor) })
   .merge(reassignmentExecutionSchema)
   .strict();
 

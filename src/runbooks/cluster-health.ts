@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { clusterNameSchema } from '../limits';
 
 export const clusterHealthInput = z
   .object({
     /** The cluster's name in the worker's inventory. */
-    cluster: z.string().min(1, 'must name a cluster from the inventory'),
+    cluster: clusterNameSchema,
     /** Data dir filesystem usage that raises a warning / a critical finding. */
     diskWarnPercent: z.number().min(1).max(100).default(85),
     diskCriticalPercent: z.number().min(1).max(100).default(95),

@@ -1,5 +1,6 @@
 import { ApplicationFailure, CancelledFailure, type Logger } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { dirname } from 'node:path';
 import { type Admin, Kafka, logLevel } from 'kafkajs';
 import { createClusterRegistry } from '../../activities/clusters';
 import { runKafkaTool } from '../../activities/cluster-reads';
@@ -9,7 +10,7 @@ import { isBrokerCaughtUp } from '../../src/health';
 import { type Inventory } from '../../src/inventory/schema';
 import { type LabCluster, runOnHost } from '../../src/lab';
 import { type ClusterMetadata, type NodeRole } from '../../src/model/cluster';
-import { NodeWaitFailure } from '../../src/rolling';
+import { type InstallSource, NodeWaitFailure } from '../../src/rolling';
 import { inventoryHost, loadLabInventory, useLab } from './support/lab';
 
 // The node activities against real brokers: each called as Temporal would call it (inside a mocked activity
@@ -32,10 +33,10 @@ interface Harness {
  * The activities against the describe's lab, built once the lab is up (filled in place, so the describe can
  * hold it from the start); with `topic`, an RF 3 topic to watch. The SSH shell is closed after the describe.
  */
-function useHarness(lab: () => LabCluster, topic?: string): Harness {
+function useHarness(lab: () => LabCluster, topic?: string, adjust: (inventory: Inventory) => Inventory = (i) => i): Harness {
   const h = {} as Harness;
   beforeAll(async () => {
-    fillHarness(h, loadLabInventory(lab()));
+    fillHarness(h, adjust(loadLabInventory(lab())));
     if (topic) await createTopic(h, topic);
   }, 120_000);
   afterAll(async () => {
@@ -271,7 +272,9 @@ describe('node activities: 3-node KRaft lab, Kafka 4.3.1', () => {
 
 describe('switchVersion: 3-node KRaft lab formatted by Kafka 3.9.2', () => {
   const lab = useLab({ name: 'rr-nodes-upgrade', subnet: 33, version: '3.9.2' });
-  const h = useHarness(lab, 'orders');
+  // Upgrade sources may also be in <host>/opt/staging, beside installDir.
+  const stagingDir = (installDir: string) => `${dirname(installDir)}/staging`;
+  const h = useHarness(lab, 'orders', (inv) => ({ ...inv, hosts: inv.hosts.map((x) => ({ ...x, kafka: { ...x.kafka, stagingDirs: [stagingDir(x.kafka.installDir)] } })) }));
 
   /** The version the broker logged at its last start, read independently of the activities. */
   const loggedVersion = async (hostName: string): Promise<string> => {
@@ -284,8 +287,29 @@ describe('switchVersion: 3-node KRaft lab formatted by Kafka 3.9.2', () => {
     const c = h.inventory.name;
     expect(await h.call(h.nodes.checkTargetVersion, c, 'kafka-2', '4.3.1', null)).toMatchObject({ host: 'kafka-2', ok: true, detail: expect.stringMatching(/^installed at .*kafka_2\.13-4\.3\.1$/) });
     expect(await h.call(h.nodes.checkTargetVersion, c, 'kafka-2', '9.9.9', null)).toMatchObject({ ok: false, detail: expect.stringContaining('no install of Kafka 9.9.9 under') });
-    expect(await h.call(h.nodes.checkTargetVersion, c, 'kafka-2', '4.3.1', { kind: 'archive', path: '/nonexistent/kafka.tgz' })).toMatchObject({ ok: false, detail: 'no archive /nonexistent/kafka.tgz' });
+    const installDir = inventoryHost(h.inventory, 'kafka-2').kafka.installDir;
+    expect(await h.call(h.nodes.checkTargetVersion, c, 'kafka-2', '4.3.1', { kind: 'archive', path: 'nonexistent.tgz' })).toMatchObject({ ok: false, detail: `no archive ${installDir}/nonexistent.tgz` });
     expect((await h.call(h.nodes.readNodeVersion, c, 'kafka-2')).linkVersion).toBe('3.9.2');
+  }, 60_000);
+
+  test('a source outside installDir and the staging dirs is refused before anything runs', async () => {
+    const c = h.inventory.name;
+    const installDir = inventoryHost(h.inventory, 'kafka-2').kafka.installDir;
+    const outside: InstallSource[] = [
+      { kind: 'staged', path: '/etc' },
+      { kind: 'staged', path: '../../x' },
+      { kind: 'staged', path: `${installDir}/../kafka_2.13-4.3.1` },
+      { kind: 'archive', path: '/nonexistent/kafka.tgz' },
+      { kind: 'archive', path: `${installDir}/../kafka.tgz` },
+    ];
+    for (const source of outside) {
+      for (const attempt of [() => h.call(h.nodes.checkTargetVersion, c, 'kafka-2', '4.3.1', source), () => h.call(h.nodes.switchVersion, c, 'kafka-2', '4.3.1', source)]) {
+        const refusal = attempt();
+        await expect(refusal).rejects.toMatchObject({ type: 'InvalidInput', nonRetryable: true, message: expect.stringMatching(/^source\.path for kafka-2: "/) });
+        await expect(refusal).rejects.toMatchObject({ message: expect.stringContaining(`is outside the install dir ${installDir} and the staging dirs ${stagingDir(installDir)}: `) });
+      }
+    }
+    expect(await h.call(h.nodes.readNodeVersion, c, 'kafka-2')).toMatchObject({ linkTarget: 'kafka_2.13-3.9.2', processRunning: true });
   }, 60_000);
 
   test('refuses to switch a running node', async () => {
@@ -322,18 +346,44 @@ describe('switchVersion: 3-node KRaft lab formatted by Kafka 3.9.2', () => {
     expect(await loggedVersion('kafka-1')).toBe('3.9.2');
   }, 480_000);
 
-  test('an archive on the host is unpacked into installDir once and switched to', async () => {
+  test('an archive in a staging dir is checked against its sha256, unpacked into installDir once and switched to', async () => {
     const host = inventoryHost(h.inventory, 'kafka-2');
-    // A tarball laid out as Apache ships it, under a directory name no install has yet.
-    const archive = `${host.kafka.installDir}/../kafka_2.12-4.3.1.tgz`;
-    const made = await runOnHost(lab().name, 'kafka-2', `tar -C ${host.kafka.installDir} -czf ${archive} --transform 's,^kafka_2.13-4.3.1,kafka_2.12-4.3.1,' kafka_2.13-4.3.1`);
+    const c = h.inventory.name;
+    // A tarball laid out as Apache ships it, under a directory name no install has yet. The lab links each
+    // install's libs/ to shared jars: -h packs the jars themselves, as in Apache's tarball.
+    const archive = `${stagingDir(host.kafka.installDir)}/kafka_2.12-4.3.1.tgz`;
+    const made = await runOnHost(
+      lab().name,
+      'kafka-2',
+      `mkdir -p ${dirname(archive)} && tar -h -C ${host.kafka.installDir} -czf ${archive} --transform 's,^kafka_2.13-4.3.1,kafka_2.12-4.3.1,' kafka_2.13-4.3.1 && sha256sum ${archive}`,
+    );
     expect(made.code).toBe(0);
-    await expect(h.call(h.nodes.switchVersion, h.inventory.name, 'kafka-2', '4.3.2', { kind: 'archive', path: archive })).rejects.toMatchObject({
+    const sha256 = made.stdout.split(' ')[0] as string;
+    expect(sha256).toMatch(/^[0-9a-f]{64}$/);
+
+    // A tarball that is not the one meant: refused as unsafe by the preflight and by the switch, before unpacking.
+    const wrong = `${sha256.slice(0, 63)}${sha256.endsWith('0') ? '1' : '0'}`;
+    expect(await h.call(h.nodes.checkTargetVersion, c, 'kafka-2', '4.3.1', { kind: 'archive', path: archive, sha256: wrong })).toEqual({
+      host: 'kafka-2',
+      ok: false,
+      detail: `archive ${archive}: sha256 ${sha256} is not the expected ${wrong}`,
+    });
+    await stopAndWait(h, 'kafka-2', 2);
+    await expect(h.call(h.nodes.switchVersion, c, 'kafka-2', '4.3.1', { kind: 'archive', path: archive, sha256: wrong })).rejects.toMatchObject({
+      type: 'UnsafeToProceed',
+      nonRetryable: true,
+      message: `switch to Kafka 4.3.1 on kafka-2: ${archive} has sha256 ${sha256}, not the expected ${wrong}: refusing to unpack it`,
+    });
+    const unpackedDir = await runOnHost(lab().name, 'kafka-2', `ls -A ${host.kafka.installDir}`);
+    expect(unpackedDir.stdout.split('\n').filter((f) => f.startsWith('kafka_2.12') || f.startsWith('.staging'))).toEqual([]);
+    expect(await h.call(h.nodes.readNodeVersion, c, 'kafka-2')).toMatchObject({ linkTarget: 'kafka_2.13-3.9.2' });
+    expect(await h.call(h.nodes.checkTargetVersion, c, 'kafka-2', '4.3.1', { kind: 'archive', path: archive, sha256: sha256.toUpperCase() })).toMatchObject({ ok: true });
+
+    await expect(h.call(h.nodes.switchVersion, c, 'kafka-2', '4.3.2', { kind: 'archive', path: archive, sha256 })).rejects.toMatchObject({
       type: 'InvalidInput',
       message: expect.stringContaining('is not Kafka 4.3.2 (libs/ has kafka-clients-4.3.1.jar)'),
     });
-    await stopAndWait(h, 'kafka-2', 2);
-    const up = await h.call(h.nodes.switchVersion, h.inventory.name, 'kafka-2', '4.3.1', { kind: 'archive', path: archive });
+    const up = await h.call(h.nodes.switchVersion, c, 'kafka-2', '4.3.1', { kind: 'archive', path: archive, sha256 });
     expect(up).toMatchObject({ previousVersion: '3.9.2', target: 'kafka_2.12-4.3.1', version: '4.3.1', changed: true, unpacked: true });
     await startAndWait(h, 'kafka-2', 2);
     expect(await h.call(h.nodes.readNodeVersion, h.inventory.name, 'kafka-2')).toMatchObject({ linkTarget: 'kafka_2.12-4.3.1', runningVersion: '4.3.1' });
