@@ -13,12 +13,13 @@ import { type ClusterMetadata, type NodeId, type NodeRole, type QuorumObservatio
 export type { QuorumObservation };
 import { brokersToCheckForRecovery, canRestartBatch, isRecentQuorum, refuseRecovering } from '../src/rolling/batches';
 import { bumpProtocolVersion, carryOverServerProperties, type ConfigCarryOver, propertyValue } from '../src/rolling/config';
-import { NodeWaitFailure } from '../src/rolling/failures';
+import { DEFAULT_WAIT_MS, NodeWaitFailure } from '../src/rolling/failures';
 import { type InstallSource } from '../src/rolling/input';
 import { resolveInstallSource } from '../src/rolling/install-source';
 import { BROKER_STATE_LOG_PATTERN, type BrokerStateReading, brokerStateFrom, type LeaderElectionOutcome, parseLeaderElection, partitionsToLeadAgain, versionFromClientsJar } from '../src/rolling/tool-output';
 import { type ClusterRegistry, kafkaClient } from './clusters';
 import { createClusterReadActivities, runKafkaTool } from './cluster-reads';
+import { earlierAttemptDetails, keepHeartbeating } from './heartbeat';
 import { type CommandResult, type HostShell } from './ssh';
 
 export interface NodeActivityDeps {
@@ -28,15 +29,7 @@ export interface NodeActivityDeps {
   pollIntervalMs?: number;
 }
 
-/** Default waits when the workflow passes none; the runbook input's timeouts normally decide. */
-export const DEFAULT_WAIT_MS = {
-  processExit: 300_000,
-  deregistration: 120_000,
-  registration: 600_000,
-  catchUp: 1_800_000,
-  quorumCatchUp: 300_000,
-  guard: 1_800_000,
-} as const;
+export { DEFAULT_WAIT_MS };
 
 export interface NodeConfigBackup {
   /** The copy on the host: `<configFile>.bak-<UTC stamp>`. */
@@ -148,15 +141,9 @@ async function pause(ms: number): Promise<void> {
 }
 
 /** Heartbeats every 5 s while one long command runs (unpacking an archive, a Kafka tool's JVM). */
-async function keepHeartbeating<T>(details: Record<string, unknown>, work: Promise<T>): Promise<T> {
+function heartbeatWhile<T>(details: Record<string, unknown>, work: () => Promise<T>): Promise<T> {
   const started = Date.now();
-  const timer = setInterval(() => heartbeat({ ...details, elapsedMs: Date.now() - started }), 5000);
-  try {
-    heartbeat({ ...details, elapsedMs: 0 });
-    return await work;
-  } finally {
-    clearInterval(timer);
-  }
+  return keepHeartbeating(() => ({ ...details, elapsedMs: Date.now() - started }), work);
 }
 
 function rethrowCancellation(err: unknown): void {
@@ -176,9 +163,26 @@ interface Probe<T> {
   progress?: unknown;
 }
 
+/** What a wait heartbeats: a retried attempt (its worker died) takes `startedAtMs` from it, and so keeps its deadline. */
+interface WaitHeartbeat {
+  startedAtMs: number;
+  elapsedMs: number;
+  polls: number;
+  progress: unknown;
+  lastError: string | null;
+}
+
+/** The first attempt's start, from an earlier attempt's heartbeat; null on a first attempt. */
+function startOfEarlierAttempt(): number | null {
+  const d = earlierAttemptDetails() as Partial<WaitHeartbeat> | null | undefined;
+  return typeof d?.startedAtMs === 'number' && Number.isFinite(d.startedAtMs) ? d.startedAtMs : null;
+}
+
 /**
- * Polls `probe` until it reports done, heartbeating after every poll, pausing `intervalMs` between polls.
- * Probe errors (a host or broker briefly unreachable) count as "not yet". Cancellation is rethrown.
+ * Polls `probe` until it reports done, heartbeating after every poll (and every 5 s during a slow one), pausing
+ * `intervalMs` between polls. The deadline is `timeoutMs` after the first attempt started: a retry resumes it
+ * from the heartbeat details instead of waiting a full timeout again, and past it polls once more before
+ * timing out. Probe errors (a host or broker briefly unreachable) count as "not yet". Cancellation is rethrown.
  */
 async function pollUntil<T>(
   what: Record<string, unknown>,
@@ -187,26 +191,36 @@ async function pollUntil<T>(
   probe: () => Promise<Probe<T>>,
   onTimeout: (last: T | null, lastError: string | null, elapsedMs: number) => ApplicationFailure,
 ): Promise<{ value: T; elapsedMs: number }> {
-  const started = Date.now();
+  const resumedFrom = startOfEarlierAttempt();
+  const startedAtMs = resumedFrom ?? Date.now();
+  const deadlineMs = startedAtMs + timeoutMs;
+  if (resumedFrom !== null) logInfo('resuming the wait with the deadline of its first attempt', { ...what, startedAtMs, deadline: new Date(deadlineMs).toISOString() });
   let last: T | null = null;
   let lastError: string | null = null;
-  let progress: unknown = null;
-  for (let polls = 1; ; polls++) {
-    try {
-      const r = await probe();
-      last = r.value;
-      lastError = null;
-      progress = r.progress ?? null;
-      if (r.done) return { value: r.value, elapsedMs: Date.now() - started };
-    } catch (err) {
-      rethrowCancellation(err);
-      lastError = firstLine(err);
-    }
-    const elapsedMs = Date.now() - started;
-    heartbeat({ ...what, elapsedMs, polls, progress, lastError });
-    if (elapsedMs >= timeoutMs) throw onTimeout(last, lastError, elapsedMs);
-    await pause(Math.min(intervalMs, timeoutMs - elapsedMs));
-  }
+  let beat: WaitHeartbeat & Record<string, unknown> = { ...what, startedAtMs, elapsedMs: Date.now() - startedAtMs, polls: 0, progress: null, lastError: null };
+  return keepHeartbeating(
+    () => beat,
+    async () => {
+      for (let polls = 1; ; polls++) {
+        let progress: unknown = null;
+        try {
+          const r = await probe();
+          last = r.value;
+          lastError = null;
+          progress = r.progress ?? null;
+          if (r.done) return { value: r.value, elapsedMs: Date.now() - startedAtMs };
+        } catch (err) {
+          rethrowCancellation(err);
+          lastError = firstLine(err);
+        }
+        const now = Date.now();
+        beat = { ...what, startedAtMs, elapsedMs: now - startedAtMs, polls, progress, lastError };
+        heartbeat(beat);
+        if (now >= deadlineMs) throw onTimeout(last, lastError, now - startedAtMs);
+        await pause(Math.min(intervalMs, deadlineMs - now));
+      }
+    },
+  );
 }
 
 /**
@@ -469,7 +483,7 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
   };
 
   const runRepoint = async (host: InventoryHost, script: string, what: string): Promise<{ stdout: string; changed: boolean }> => {
-    const r = await keepHeartbeating({ step: what, host: host.name }, run(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`, 600_000));
+    const r = await heartbeatWhile({ step: what, host: host.name }, () => run(host, `bash -c ${shellQuote(`set -eu\n${script}`)}`, 600_000));
     const message = `${what} on ${host.name}: ${scrub((r.stderr || r.stdout).trim().split('\n').slice(-3).join(' ')).replace(/^ERROR /, '')}`;
     if (r.code === 3) throw invalidInput(message);
     if (r.code === 4) throw unsafeToProceed(message);
@@ -477,7 +491,7 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
     return { stdout: r.stdout, changed: r.stdout.split('\n').includes('CHANGED') };
   };
 
-  return {
+  const activities = {
     /** Copies the node's server.properties to `<configFile>.bak-<UTC stamp>` beside it, keeping mode and owner. */
     async backupNodeConfig(cluster: string, hostName: string): Promise<NodeConfigBackup> {
       const host = kafkaHost(cluster, hostName);
@@ -892,8 +906,7 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
           }
           let stdout: string;
           try {
-            stdout = await keepHeartbeating(
-              { step: 'preferred leader election', host: host.name },
+            stdout = await heartbeatWhile({ step: 'preferred leader election', host: host.name }, () =>
               runKafkaTool(recording, host, inv.bootstrapServers, inv.client.toolCommandConfig, 'kafka-leader-election.sh', args, { timeoutMs: 120_000 }),
             );
           } catch (err) {
@@ -952,6 +965,12 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
     async readBrokerState(cluster: string, hostName: string): Promise<BrokerStateReading> {
       return brokerState(kafkaHost(cluster, hostName));
     },
+  };
+  return {
+    ...activities,
+    // Reads metadata and tries host after host over SSH before the tool runs: heartbeat all along.
+    restorePreferredLeaders: (...args: Parameters<typeof activities.restorePreferredLeaders>) =>
+      heartbeatWhile({ step: 'preferred leader election' }, () => activities.restorePreferredLeaders(...args)),
   };
 }
 

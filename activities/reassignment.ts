@@ -29,6 +29,7 @@ import {
   sameSet,
 } from '../src/reassignment-exec';
 import { type ClusterRegistry, kafkaClient } from './clusters';
+import { earlierAttemptDetails, keepHeartbeating } from './heartbeat';
 import { type HostShell } from './ssh';
 
 export interface ReassignmentActivityDeps {
@@ -211,7 +212,8 @@ export function createReassignmentActivities({ clusters, shell }: ReassignmentAc
     /** Sets a batch's throttles with kafka-configs.sh --add-config; values already in place are skipped. Idempotent. */
     async applyThrottles(cluster: string, throttle: BatchThrottle): Promise<ThrottleChangeResult> {
       if (throttle.alterations.some((a) => a.delete.length > 0)) throw invalidInput('applyThrottles only sets configs; use removeThrottles to delete');
-      return alterConfigs(cluster, throttle.alterations);
+      // One kafka-configs.sh JVM per entity: heartbeat all along, so a dead worker is noticed in seconds.
+      return keepHeartbeating(() => 'setting throttle configs', () => alterConfigs(cluster, throttle.alterations));
     },
 
     /**
@@ -219,7 +221,7 @@ export function createReassignmentActivities({ clusters, shell }: ReassignmentAc
      * already unset is not deleted again, an original already in place not set again.
      */
     async removeThrottles(cluster: string, restore: ThrottleRestore): Promise<ThrottleChangeResult> {
-      return alterConfigs(cluster, restore.alterations);
+      return keepHeartbeating(() => 'restoring throttle configs', () => alterConfigs(cluster, restore.alterations));
     },
 
     /**
@@ -229,7 +231,7 @@ export function createReassignmentActivities({ clusters, shell }: ReassignmentAc
      * already reassigning to this target, or already on it, is not submitted again.
      */
     async submitReassignment(cluster: string, moves: ReplicaMove[], opts: { allowInFlight?: PartitionRef[] } = {}): Promise<SubmitResult> {
-      return withAdmin(cluster, async (admin) => {
+      return keepHeartbeating(() => `submitting ${moves.length} moves`, () => withAdmin(cluster, async (admin) => {
         const inFlight = await listReassigning(admin);
         const ours = new Set(moves.map(partitionKey));
         const allowed = new Set((opts.allowInFlight ?? []).map(partitionKey));
@@ -276,7 +278,7 @@ export function createReassignmentActivities({ clusters, shell }: ReassignmentAc
         result.submitted = toSubmit.map((m) => ({ topic: m.topic, partition: m.partition }));
         log('info', 'reassignment submitted', { cluster, partitions: result.submitted.length, alreadyInFlight: result.alreadyInFlight.length, alreadyDone: result.alreadyDone.length });
         return result;
-      });
+      }));
     },
 
     /**
@@ -287,14 +289,16 @@ export function createReassignmentActivities({ clusters, shell }: ReassignmentAc
      */
     async waitForReassignment(cluster: string, moves: ReplicaMove[], opts: WaitOptions): Promise<WaitResult> {
       const ctx = activityContext();
-      const previous = ctx?.info.heartbeatDetails as WaitHeartbeat | undefined;
+      const previous = earlierAttemptDetails() as WaitHeartbeat | undefined;
       const startedAtMs = previous?.startedAtMs ?? Date.now();
       let baseline = previous?.baseline ?? null;
       let polls = previous?.polls ?? 0;
       let last: ReassignmentProgress | null = previous?.progress ?? null;
       const pollIntervalMs = opts.pollIntervalMs ?? 1000;
       if (previous) log('info', 'resuming the wait from the last heartbeat', { cluster, polls, startedAtMs });
-      return withAdmin(cluster, async (admin) => {
+      // Sent every 5 s too, so a slow poll (a broker restarting) never looks like a dead worker; a retry resumes from it.
+      let latest: WaitHeartbeat = { startedAtMs, baseline, polls, progress: last, summary: previous?.summary ?? 'first poll' };
+      return keepHeartbeating(() => latest, () => withAdmin(cluster, async (admin) => {
         let failures = 0;
         let stuckPolls = 0;
         for (;;) {
@@ -315,8 +319,8 @@ export function createReassignmentActivities({ clusters, shell }: ReassignmentAc
           // moment behind: a partition must look stuck for several polls in a row before the wait gives up.
           stuckPolls = progress?.stuck ? stuckPolls + 1 : 0;
           const elapsedMs = Date.now() - startedAtMs;
-          const details: WaitHeartbeat = { startedAtMs, baseline, polls, progress: last, summary: progress ? describeProgress(progress) : 'poll failed' };
-          ctx?.heartbeat(details);
+          latest = { startedAtMs, baseline, polls, progress: last, summary: progress ? describeProgress(progress) : 'poll failed' };
+          ctx?.heartbeat(latest);
           const resumed = previous !== undefined;
           if (progress?.done) return { outcome: 'done', progress, elapsedMs, resumed, polls };
           if (progress && stuckPolls >= STUCK_POLLS) return { outcome: 'stuck', progress, elapsedMs, resumed, polls };
@@ -324,7 +328,7 @@ export function createReassignmentActivities({ clusters, shell }: ReassignmentAc
           if (ctx) await ctx.sleep(pollIntervalMs);
           else await sleepMs(pollIntervalMs);
         }
-      });
+      }));
     },
 
     /**
@@ -337,7 +341,7 @@ export function createReassignmentActivities({ clusters, shell }: ReassignmentAc
      */
     async cancelReassignment(cluster: string, partitions: PartitionRef[], opts: { timeoutMs?: number } = {}): Promise<CancelResult> {
       const inv = clusters.get(cluster);
-      return withAdmin(cluster, async (admin) => {
+      return keepHeartbeating(() => `cancelling ${partitions.length} partition reassignments`, () => withAdmin(cluster, async (admin) => {
         const wanted = new Set(partitions.map(partitionKey));
         const inFlight = (await listReassigning(admin)).filter((r) => wanted.has(partitionKey(r)));
         const inFlightKeys = new Set(inFlight.map(partitionKey));
@@ -404,7 +408,7 @@ export function createReassignmentActivities({ clusters, shell }: ReassignmentAc
           replicasAfter: cancelled.map((p) => ({ ...p, replicas: after.get(partitionKey(p))?.replicas ?? [] })),
           latencyMs,
         };
-      });
+      }));
     },
 
     /**

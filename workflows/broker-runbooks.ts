@@ -1,7 +1,7 @@
-import { executeChild, ParentClosePolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import { invalidInput, unsafeToProceed } from '../src/errors';
 import { type ReassignmentGoal } from '../src/reassignment';
+import { DEFAULT_WAIT_MS } from '../src/rolling/failures';
 import {
   addBrokersInput,
   type AddBrokersInput,
@@ -14,17 +14,15 @@ import {
 } from '../src/runbooks/brokers';
 import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
 import { type ReassignmentExecution } from '../src/runbooks/reassignment';
-import { LOCK_OPTIONS, READ_OPTIONS } from './activity-options';
+import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits } from './activity-options';
 import { RunbookControls } from './controls';
 import { reassignPartitions, type ReassignPartitionsResult } from './reassign-partitions';
 
-const read = proxyActivities<Activities>(READ_OPTIONS);
-const lock = proxyActivities<Activities>(LOCK_OPTIONS);
-const hostOps = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInput', 'UnsafeToProceed', 'UnknownCluster'] },
-});
+const read = proxyOfKind(ActivityKind.Read);
+const lock = proxyOfKind(ActivityKind.Lock);
+const hostOps = proxyByKind();
+/** Waits are allowed the user's timeout (ms): pass the same value to the activity. */
+const waitFor = (timeoutMs: number) => proxyWaits(timeoutMs);
 
 /** A disruptive runbook's controls: it holds the cluster lock for its whole run, its child reassignment included. */
 function disruptive(runbook: string, rawInput: unknown): RunbookControls {
@@ -98,7 +96,7 @@ export async function addBrokers(rawInput: AddBrokersInput): Promise<ReassignPar
       }
     }
     for (const b of brokers) {
-      await controls.step(`wait for broker ${b.nodeId} to register`, () => hostOps.waitForBrokerRegistered(input.cluster, b.nodeId, input.registrationTimeoutMinutes * 60_000), {
+      await controls.step(`wait for broker ${b.nodeId} to register`, () => waitFor(input.registrationTimeoutMinutes * 60_000).waitForBrokerRegistered(input.cluster, b.nodeId, input.registrationTimeoutMinutes * 60_000), {
         interruptible: true,
       });
     }
@@ -134,13 +132,13 @@ export async function decommissionBroker(rawInput: DecommissionBrokerInput): Pro
     await controls.requireApproval('stop-brokers', `brokers ${ids.join(', ')} (${input.hosts.join(', ')}) are empty. Stop them${input.unregister ? ' and unregister them' : ''}?`);
     for (const b of brokers) {
       await controls.step(`stop Kafka on ${b.host}`, () => hostOps.stopNode(input.cluster, b.host));
-      await controls.step(`wait for ${b.host} to exit`, () => hostOps.waitForProcessExit(input.cluster, b.host), { interruptible: true });
+      await controls.step(`wait for ${b.host} to exit`, () => waitFor(DEFAULT_WAIT_MS.processExit).waitForProcessExit(input.cluster, b.host, DEFAULT_WAIT_MS.processExit), { interruptible: true });
       result.stopped.push(b.host);
     }
     const { mode } = await read.describeInventory(input.cluster);
     if (input.unregister && mode === 'kraft') {
       for (const b of brokers) {
-        await controls.step(`wait for broker ${b.nodeId} to leave the metadata`, () => hostOps.waitForBrokerDeregistered(input.cluster, b.nodeId), { interruptible: true });
+        await controls.step(`wait for broker ${b.nodeId} to leave the metadata`, () => waitFor(DEFAULT_WAIT_MS.deregistration).waitForBrokerDeregistered(input.cluster, b.nodeId, DEFAULT_WAIT_MS.deregistration), { interruptible: true });
         await controls.step(`unregister broker ${b.nodeId}`, () => hostOps.unregisterBroker(input.cluster, b.nodeId));
         result.unregistered.push(b.nodeId);
       }

@@ -1,14 +1,13 @@
-import { ActivityFailure, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { ActivityFailure } from '@temporalio/workflow';
 import { unsafeToProceed } from '../src/errors';
 import { evaluateHealth, type HealthReport, renderHealthMarkdown } from '../src/health';
 import { type ClusterMetadata, type QuorumState } from '../src/model/cluster';
 import { type ClusterHealthInput, clusterHealthInput } from '../src/runbooks/cluster-health';
 import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
-import { READ_OPTIONS } from './activity-options';
+import { ActivityKind, proxyOfKind } from './activity-options';
 import { describe, RunbookControls } from './controls';
 
-const cluster = proxyActivities<Activities>(READ_OPTIONS);
+const cluster = proxyOfKind(ActivityKind.Read);
 
 export interface ClusterHealthResult {
   report: HealthReport;

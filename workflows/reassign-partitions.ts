@@ -1,4 +1,4 @@
-import { defineQuery, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { PlanForApproval } from '../activities/reassignment-plan';
 import { unsafeToProceed } from '../src/errors';
@@ -7,20 +7,14 @@ import { batchMoves, batchThrottle, describeProgress, formatDuration, leaderChan
 import { type ReplicaMove } from '../src/reassignment/types';
 import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
 import { type ReassignmentExecution, reassignPartitionsInput, type ReassignPartitionsInput } from '../src/runbooks/reassignment';
-import { CHANGE_OPTIONS, LOCK_OPTIONS, READ_OPTIONS } from './activity-options';
+import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits } from './activity-options';
 import { RunbookControls } from './controls';
 
-const read = proxyActivities<Activities>(READ_OPTIONS);
-const lock = proxyActivities<Activities>(LOCK_OPTIONS);
-const change = proxyActivities<Activities>(CHANGE_OPTIONS);
-/** Waits poll inside the activity and heartbeat, so history does not grow with polls. */
-const waits = (timeoutMinutes: number) =>
-  proxyActivities<Activities>({
-    startToCloseTimeout: `${Math.ceil(timeoutMinutes) + 10} minutes`,
-    heartbeatTimeout: '1 minute',
-    // No attempt limit: the activity keeps its own deadline across retries (heartbeat details).
-    retry: { initialInterval: '5s', maximumInterval: '1 minute' },
-  });
+const read = proxyOfKind(ActivityKind.Read);
+const lock = proxyOfKind(ActivityKind.Lock);
+const change = proxyByKind();
+/** Waits poll inside the activity and heartbeat, so history does not grow with polls; a retry keeps the first attempt's deadline. */
+const waits = (timeoutMinutes: number) => proxyWaits(timeoutMinutes * 60_000);
 
 /** The plan being executed (or waiting for approval), for the UI and chatops. */
 export const reassignmentPlanQuery = defineQuery<PlanForApproval | null>('plan');

@@ -1,5 +1,4 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { Activities } from '../activities';
+import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
 import type { NodeConfigBackup, NodeVersion } from '../activities/nodes';
 import { aborted, invalidInput, unsafeToProceed } from '../src/errors';
 import { evaluateHealth, FindingCode } from '../src/health';
@@ -22,21 +21,16 @@ import {
   type RollingRestartResult,
 } from '../src/rolling';
 import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
-import { CHANGE_OPTIONS, LOCK_OPTIONS, READ_OPTIONS } from './activity-options';
+import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits } from './activity-options';
 import { describe, RunbookControls, settleAll } from './controls';
 
 export type { NodeReport, RollingRestartResult } from '../src/rolling';
 
-const read = proxyActivities<Activities>(READ_OPTIONS);
-const lock = proxyActivities<Activities>(LOCK_OPTIONS);
-const host = proxyActivities<Activities>(CHANGE_OPTIONS);
+const read = proxyOfKind(ActivityKind.Read);
+const lock = proxyOfKind(ActivityKind.Lock);
+const host = proxyByKind();
 /** Waits poll inside the activity (about once a second) and heartbeat; a timeout comes back to the workflow to ask a human. */
-const waitFor = (timeoutSeconds: number) =>
-  proxyActivities<Activities>({
-    startToCloseTimeout: `${timeoutSeconds + 120} seconds`,
-    heartbeatTimeout: '30 seconds',
-    retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes: [...Object.values(NodeWaitFailure), 'InvalidInput', 'UnsafeToProceed', 'UnknownCluster'] },
-  });
+const waitFor = (timeoutSeconds: number) => proxyWaits(timeoutSeconds * 1000);
 
 /** Findings that make a rolling restart unsafe to start. */
 const BLOCKING = new Set<string>([

@@ -19,3 +19,13 @@ export const NodeWaitFailure = {
   QuorumCatchUpTimeout: 'QuorumCatchUpTimeout',
 } as const;
 export type NodeWaitFailure = (typeof NodeWaitFailure)[keyof typeof NodeWaitFailure];
+
+/** Each node wait's timeout when the workflow passes none (ms); the runbook input's timeouts normally decide. Workflow-safe, so a workflow allows a wait the same time. */
+export const DEFAULT_WAIT_MS = {
+  processExit: 300_000,
+  deregistration: 120_000,
+  registration: 600_000,
+  catchUp: 1_800_000,
+  quorumCatchUp: 300_000,
+  guard: 1_800_000,
+} as const;
