@@ -109,7 +109,7 @@ export class FakeWorld {
       waitForRestartAllowed: async () => ({ elapsedMs: 1, decision: { safe: true, reasons: [], ignored: [] }, quorumAgeMs: null }),
       waitForQuorumCaughtUp: async () => ({ ...waited, leaderId: 3, observation: { quorum: quorumNow(), observedAtMs: Date.now() } }),
       restorePreferredLeaders: async () => ({ host: host(1), elected: [], alreadyPreferred: [], failed: [] }),
-      readNodeVersion: async (_c, h) => ({ linkTarget: null, linkVersion: this.version.get(h) ?? null, processRunning: true, runningVersion: this.version.get(h) ?? null, runningVersionFrom: 'process' as const }),
+      readNodeVersion: async (_c, h) => ({ linkTarget: `kafka_2.13-${this.version.get(h) ?? ''}`, linkVersion: this.version.get(h) ?? null, processRunning: true, runningVersion: this.version.get(h) ?? null, runningVersionFrom: 'process' as const }),
       readBrokerState: async () => ({ state: 'RUNNING', running: true, line: null }) as never,
       readThrottleConfigs: async (_c, topics, brokers) => [
         ...topics.map((t) => ({ entityType: 'topics' as const, entityName: t, configs: [] })),
