@@ -98,6 +98,8 @@ export interface RunbookProgress {
   log: { at: string; message: string }[];
 }
 export const progressQuery = defineQuery<RunbookProgress>('progress');
+/** The child workflow a run is waiting on now (a slice of its batches), or null: where its gates are answered. */
+export const activeChildQuery = defineQuery<string | null>('activeChild');
 
 // ---- The per-cluster lock: one disruptive runbook per cluster at a time ----
 export interface LockHolder {

@@ -5,6 +5,7 @@ import { userInfo } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import {
   abortUpdate,
+  activeChildQuery,
   approveUpdate,
   clusterLockWorkflowId,
   lockHolderQuery,
@@ -191,8 +192,9 @@ async function sendUpdate(workflowId: string, send: (c: Client) => Promise<unkno
 }
 
 /**
- * The run that is waiting at `gate`: the run itself, or its child reassignment (`<id>/reassign`), so operators
- * can answer every gate of a runbook with the ID they started.
+ * The run that is waiting at `gate`: the run itself, or down its active children (a broker runbook's
+ * reassignment `<id>/reassign`, a slice of batches), so operators can answer every gate of a runbook with the
+ * ID they started.
  */
 async function gateOwner(workflowId: string, gate: string): Promise<string> {
   const c = await client();
@@ -202,11 +204,19 @@ async function gateOwner(workflowId: string, gate: string): Promise<string> {
       .query(progressQuery)
       .then((p) => p.pendingGate?.name ?? null)
       .catch(() => null);
-  if ((await waitingAt(workflowId)) === gate) return workflowId;
-  const child = `${workflowId}/reassign`;
-  if ((await waitingAt(child)) === gate) {
-    console.error(`gate "${gate}" is waiting in the child workflow ${child}: answering there`);
-    return child;
+  const activeChild = (id: string) =>
+    c.workflow
+      .getHandle(id)
+      .query(activeChildQuery)
+      .catch(() => null);
+  let id: string | null = workflowId;
+  for (let depth = 0; id !== null && depth < 4; depth++) {
+    if ((await waitingAt(id)) === gate) {
+      if (id !== workflowId) console.error(`gate "${gate}" is waiting in the child workflow ${id}: answering there`);
+      return id;
+    }
+    // The broker runbooks' reassignment child has a fixed ID; slices are named by the run that started them.
+    id = (await activeChild(id)) ?? (depth === 0 ? `${workflowId}/reassign` : null);
   }
   return workflowId;
 }

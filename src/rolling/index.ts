@@ -7,3 +7,4 @@ export * from './plan';
 export * from './failures';
 export * from './tool-output';
 export * from './report';
+export * from './preflight';

@@ -1,0 +1,77 @@
+import { evaluateHealth, type Finding, FindingCode } from '../health';
+import type { ClusterMetadata, ExpectedNode, HostObservation, MetadataMode, QuorumObservation } from '../model/cluster';
+import type { RestartBatch } from './batches';
+import type { RollingRestartInput } from './input';
+import { planRollingRestart, type RollingPlan } from './plan';
+
+/** Findings that make a rolling restart unsafe to start. */
+export const BLOCKING_FINDINGS = new Set<string>([
+  FindingCode.BrokerNotRegistered,
+  FindingCode.OfflinePartition,
+  FindingCode.UnderMinIsr,
+  FindingCode.ReassignmentInFlight,
+  FindingCode.HostUnreachable,
+  FindingCode.NoQuorumLeader,
+  FindingCode.QuorumMajorityLost,
+  FindingCode.NoController,
+  FindingCode.MetadataUnavailable,
+]);
+
+/** Blocking findings kept in the preflight's answer; the rest are counted. */
+const FINDINGS_SHOWN = 5;
+
+export interface RollingPreflightState {
+  mode: MetadataMode;
+  expected: ExpectedNode[];
+  metadata: ClusterMetadata;
+  /** KRaft: the quorum read; null in ZooKeeper mode. */
+  quorum: QuorumObservation | null;
+  hosts: HostObservation[];
+  checkedAt: string;
+}
+
+/** What a rolling restart's preflight tells the workflow: the plan (nodes and batches, not the metadata) and what blocks it. */
+export interface RollingPreflight {
+  plan: RollingPlan;
+  quorum: QuorumObservation | null;
+  blocking: { count: number; first: Finding[] };
+}
+
+/**
+ * The health evaluation and the plan, from one read of the cluster, on the worker: the metadata (every
+ * partition) never reaches workflow history, only the nodes, their batches and the first blocking findings.
+ */
+export function rollingPreflight(input: RollingRestartInput, state: RollingPreflightState): RollingPreflight {
+  const metadata = { ...state.metadata, quorum: state.quorum?.quorum ?? null };
+  const report = evaluateHealth({ metadata, hosts: state.hosts, expected: state.expected, checkedAt: state.checkedAt });
+  const blocking = report.findings.filter((f) => BLOCKING_FINDINGS.has(f.code));
+  const plan = planRollingRestart(input, { expected: state.expected, metadata, hosts: state.hosts });
+  return { plan, quorum: state.quorum, blocking: { count: blocking.length, first: blocking.slice(0, FINDINGS_SHOWN) } };
+}
+
+/** A run of consecutive batches handed to one child workflow: batches [from, to). */
+export interface BatchSlice {
+  from: number;
+  to: number;
+  nodes: number;
+}
+
+/**
+ * Consecutive batches in slices of at most `nodesPerSlice` nodes; a batch is never split, so a batch larger
+ * than that is a slice of its own.
+ */
+export function sliceBatches(batches: Pick<RestartBatch, 'nodes'>[], nodesPerSlice: number): BatchSlice[] {
+  const slices: BatchSlice[] = [];
+  let current: BatchSlice | null = null;
+  batches.forEach((b, i) => {
+    if (current && current.nodes + b.nodes.length > nodesPerSlice) {
+      slices.push(current);
+      current = null;
+    }
+    current ??= { from: i, to: i, nodes: 0 };
+    current.to = i + 1;
+    current.nodes += b.nodes.length;
+  });
+  if (current) slices.push(current);
+  return slices;
+}
