@@ -19,6 +19,7 @@ import {
   rollingRestartInput,
   type RollingRestartInputRaw,
   type RollingRestartResult,
+  expandRollingPlan,
   sliceBatches,
 } from '../src/rolling';
 import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
@@ -114,11 +115,12 @@ export async function rollingRestart(rawInput: RollingRestartInputRaw): Promise<
 
 async function preflight(input: RollingRestartInput, checkTarget: boolean): Promise<{ plan: RollingPlan; quorum: QuorumObservation | null }> {
   // Health and plan on the worker: the metadata of every partition would not fit in history on a large cluster.
-  const { plan, quorum, blocking } = await read.planRollingRestartFor(input.cluster, input);
+  const { plan: compact, quorum, blocking } = await read.planRollingRestartFor(input.cluster, input);
   if (blocking.count > 0) {
     const more = blocking.count > blocking.first.length ? ` (${blocking.count - blocking.first.length} more blocking findings)` : '';
     throw unsafeToProceed(`not starting: ${blocking.first.map((f) => f.message).join(' ')}${more}`, { findings: blocking.first, count: blocking.count });
   }
+  const plan = expandRollingPlan(compact);
   if (plan.problems.length > 0) throw invalidInput(`cannot plan this restart: ${plan.problems.join(' ')}`);
   if (checkTarget && input.targetVersion) {
     const target = input.targetVersion;

@@ -30,9 +30,14 @@ export interface RollingPreflightState {
   checkedAt: string;
 }
 
+/** A plan as it travels to the workflow: each batch names its nodes by host (the nodes are listed once, in `nodes`). */
+export interface CompactRollingPlan extends Omit<RollingPlan, 'batches'> {
+  batches: { hosts: string[]; reason: string }[];
+}
+
 /** What a rolling restart's preflight tells the workflow: the plan (nodes and batches, not the metadata) and what blocks it. */
 export interface RollingPreflight {
-  plan: RollingPlan;
+  plan: CompactRollingPlan;
   quorum: QuorumObservation | null;
   blocking: { count: number; first: Finding[] };
 }
@@ -46,7 +51,24 @@ export function rollingPreflight(input: RollingRestartInput, state: RollingPrefl
   const report = evaluateHealth({ metadata, hosts: state.hosts, expected: state.expected, checkedAt: state.checkedAt });
   const blocking = report.findings.filter((f) => BLOCKING_FINDINGS.has(f.code));
   const plan = planRollingRestart(input, { expected: state.expected, metadata, hosts: state.hosts });
-  return { plan, quorum: state.quorum, blocking: { count: blocking.length, first: blocking.slice(0, FINDINGS_SHOWN) } };
+  const compact: CompactRollingPlan = { ...plan, batches: plan.batches.map((b) => ({ hosts: b.nodes.map((n) => n.host), reason: b.reason })) };
+  return { plan: compact, quorum: state.quorum, blocking: { count: blocking.length, first: blocking.slice(0, FINDINGS_SHOWN) } };
+}
+
+/** The plan with each batch's nodes in full again. */
+export function expandRollingPlan(plan: CompactRollingPlan): RollingPlan {
+  const byHost = new Map(plan.nodes.map((n) => [n.host, n]));
+  return {
+    ...plan,
+    batches: plan.batches.map((b) => ({
+      reason: b.reason,
+      nodes: b.hosts.map((h) => {
+        const n = byHost.get(h);
+        if (!n) throw new Error(`the plan's batch names ${h}, which is not among its nodes`);
+        return n;
+      }),
+    })),
+  };
 }
 
 /** A run of consecutive batches handed to one child workflow: batches [from, to). */
