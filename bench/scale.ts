@@ -2,7 +2,8 @@
  * Runbooks at scale, on a dev server with fake activities: a 300-node rolling restart and a 20,000-move
  * reassignment. Prints, per runbook: events of the parent run and of its largest child, events of all runs
  * together, the largest single payload, the progress query's steps and bytes (parent and largest child), and
- * the wall time. Run: npx tsx bench/scale.ts   (BENCH_PARTS=rolling,reassign to pick parts)
+ * the wall time. Run: npx tsx bench/scale.ts   (BENCH_PARTS=rolling,reassign to pick parts; `unsliced` adds the
+ * 300-node restart in a single run, nodesPerSlice 500, for comparison)
  */
 import { type Client } from '@temporalio/client';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
@@ -42,15 +43,15 @@ async function measure(client: Client, label: string, workflowId: string, wallMs
   console.log(`  ${rows.at(-1)?.join(' | ')}`);
 }
 
-async function rolling(env: TestWorkflowEnvironment, nodes: number) {
+async function rolling(env: TestWorkflowEnvironment, nodes: number, nodesPerSlice?: number) {
   const taskQueue = `bench-scale-rolling-${nodes}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await testWorkflowBundle(), activities: rollingFakes(nodes) });
   await worker.runUntil(async () => {
     const t0 = Date.now();
-    const h = await env.client.workflow.start('rollingRestart', { taskQueue, workflowId: `bench-scale-rolling-${nodes}-${Date.now()}`, args: [{ cluster: 'big' }], workflowExecutionTimeout: '1 hour' });
+    const h = await env.client.workflow.start('rollingRestart', { taskQueue, workflowId: `bench-scale-rolling-${nodes}-${Date.now()}`, args: [{ cluster: 'big', ...(nodesPerSlice ? { nodesPerSlice } : {}) }], workflowExecutionTimeout: '1 hour' });
     const result = (await h.result()) as RollingRestartResult;
     const restarted = result.nodes.filter((n) => n.outcome === 'restarted').length;
-    await measure(env.client, `rolling restart, ${nodes} nodes (${restarted} restarted)`, h.workflowId, Date.now() - t0);
+    await measure(env.client, `rolling restart, ${nodes} nodes (${restarted} restarted)${nodesPerSlice ? `, nodesPerSlice ${nodesPerSlice}` : ''}`, h.workflowId, Date.now() - t0);
   });
 }
 
@@ -85,6 +86,7 @@ async function main() {
   try {
     if (PARTS.has('rolling')) await rolling(env, 300);
     if (PARTS.has('reassign')) await reassign(env);
+    if (PARTS.has('unsliced')) await rolling(env, 300, 500);
   } finally {
     await env.teardown();
   }

@@ -1,6 +1,5 @@
 import { evaluateHealth, type Finding, FindingCode } from '../health';
 import type { ClusterMetadata, ExpectedNode, HostObservation, MetadataMode, QuorumObservation } from '../model/cluster';
-import type { RestartBatch } from './batches';
 import type { RollingRestartInput } from './input';
 import { planRollingRestart, type RollingPlan } from './plan';
 
@@ -82,7 +81,7 @@ export interface BatchSlice {
  * Consecutive batches in slices of at most `nodesPerSlice` nodes; a batch is never split, so a batch larger
  * than that is a slice of its own.
  */
-export function sliceBatches(batches: Pick<RestartBatch, 'nodes'>[], nodesPerSlice: number): BatchSlice[] {
+export function sliceBatches(batches: { nodes: readonly unknown[] }[], nodesPerSlice: number): BatchSlice[] {
   const slices: BatchSlice[] = [];
   let current: BatchSlice | null = null;
   batches.forEach((b, i) => {
