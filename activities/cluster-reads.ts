@@ -4,6 +4,7 @@ import { type Inventory, type InventoryHost } from '../src/inventory/schema';
 import { scrub } from '../src/redact';
 import { type ClusterMetadata, type ExpectedNode, type HostObservation, type QuorumObservation, type QuorumState, type TopicState } from '../src/model/cluster';
 import { parseQuorumReplication, versionFromInstallPath } from '../src/kafka-tools/parse';
+import { type RollingPreflight, rollingPreflight, type RollingRestartInput } from '../src/rolling';
 import { type ClusterRegistry, expectedNodes, kafkaClient } from './clusters';
 import { type HostShell } from './ssh';
 
@@ -65,10 +66,32 @@ export function createClusterReadActivities({ clusters, shell }: ClusterReadDeps
       }
     },
 
+    /**
+     * Partitions that still have a replica on any of these brokers: how many, and the first few by name.
+     * The whole metadata stays on the worker.
+     */
+    async findReplicasOnBrokers(cluster: string, brokerIds: number[]): Promise<{ partitions: number; first: string[] }> {
+      return replicasOnBrokers(await readMetadata(clusters.get(cluster)), brokerIds);
+    },
+
     /** readQuorumState with the worker's clock at the answer, for a later guard to judge its age. */
     async observeQuorum(cluster: string): Promise<QuorumObservation> {
       const quorum = await readQuorumState(cluster);
       return { quorum, observedAtMs: Date.now() };
+    },
+
+    /**
+     * A rolling restart's preflight on the worker: metadata, quorum and hosts read at once, the health
+     * evaluated and the restart planned here. Returns the plan and the blocking findings, never the metadata.
+     */
+    async planRollingRestartFor(cluster: string, input: RollingRestartInput): Promise<RollingPreflight> {
+      const inv = clusters.get(cluster);
+      const [metadata, quorum, hosts] = await Promise.all([
+        readMetadata(inv),
+        inv.mode === 'kraft' ? readQuorumState(cluster).then((q): QuorumObservation => ({ quorum: q, observedAtMs: Date.now() })) : null,
+        Promise.all(inv.hosts.map((h) => inspectHost(shell, h))),
+      ]);
+      return rollingPreflight(input, { mode: inv.mode, expected: expectedNodes(inv), metadata, quorum, hosts, checkedAt: new Date().toISOString() });
     },
 
     /** Per host over SSH: process running, version from the `current` link, disk use of the data dirs. */
@@ -77,6 +100,12 @@ export function createClusterReadActivities({ clusters, shell }: ClusterReadDeps
       return Promise.all(inv.hosts.map((h) => inspectHost(shell, h)));
     },
   };
+}
+
+/** Partitions with a replica on any of `brokerIds`: the count and the first five names. */
+export function replicasOnBrokers(metadata: ClusterMetadata, brokerIds: number[]): { partitions: number; first: string[] } {
+  const left = metadata.topics.flatMap((t) => t.partitions.filter((p) => p.replicas.some((r) => brokerIds.includes(r))).map((p) => `${t.name}-${p.partition}`));
+  return { partitions: left.length, first: left.slice(0, 5) };
 }
 
 /** Runs one of Kafka's CLI tools on a host, the way operators do. Throws with the end of the tool's output, scrubbed, on failure. */

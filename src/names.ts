@@ -77,6 +77,8 @@ export interface ChildState {
   workflowId: string;
   status: RunbookStatus;
   pendingGates: PendingGate[];
+  /** Increases with every report: the parent keeps the newest it has seen. */
+  seq: number;
 }
 export const childStateSignal = defineSignal<[ChildState]>('childState');
 

@@ -18,6 +18,8 @@ import { NodeWaitFailure } from '../src/rolling/failures';
 export const ActivityKind = {
   /** Reads the cluster or its hosts; no heartbeats. */
   Read: 'read',
+  /** Reads the whole cluster and plans on the worker (and stores a plan on the hosts): minutes on a large cluster; no heartbeats. */
+  Plan: 'plan',
   /** Takes or releases the cluster lock. */
   Lock: 'lock',
   /** Changes a host or the cluster in a few bounded commands (each with its own timeout); no heartbeats. */
@@ -29,7 +31,7 @@ export const ActivityKind = {
 } as const;
 export type ActivityKind = (typeof ActivityKind)[keyof typeof ActivityKind];
 
-const { Read, Lock, Change, HeartbeatingChange, Wait } = ActivityKind;
+const { Read, Plan, Lock, Change, HeartbeatingChange, Wait } = ActivityKind;
 
 /** Every activity the worker registers, by kind; the longest it may run, as its code bounds it, in the comment. */
 export const ACTIVITY_KINDS = {
@@ -45,8 +47,15 @@ export const ACTIVITY_KINDS = {
   readBrokerState: Read, // one 30 s SSH command
   readThrottleConfigs: Read, // a few admin requests
   listThrottledEntities: Read, // a few admin requests
-  planReassignmentFor: Read, // the metadata, then the planner in memory
-  verifyAssignmentFor: Read, // the metadata
+  checkStoredPlan: Read, // one sha256 read per host holding the plan
+  describeStoredBatch: Read, // a few lines of the stored plan
+  verifyReassignmentPlan: Read, // the metadata and the stored target
+  throttlesLeftOfPlan: Read, // a few admin requests and the stored plan
+  findReplicasOnBrokers: Read, // the metadata
+
+  planReassignmentFor: Plan, // the metadata, the planner in memory, the plan written to three hosts
+  fingerprintReassignmentFor: Plan, // the metadata and the planner, nothing stored
+  planRollingRestartFor: Plan, // the metadata, the quorum (60 s per host tried) and every host, then the plan
 
   acquireClusterLock: Lock, // two updates of the lock workflow at most
   releaseClusterLock: Lock, // one update
@@ -64,6 +73,8 @@ export const ACTIVITY_KINDS = {
   canaryRoundTrip: Change, // produce and read back within 30 s
   wipeBrokerData: Change, // a status check and one rm
   electPreferredLeaders: Change, // one 120 s kafka-leader-election.sh
+  electLeadersOfPlan: Change, // as electPreferredLeaders, for the stored plan's partitions
+  discardReassignmentPlan: Change, // one rm per host holding the plan
 
   switchVersion: HeartbeatingChange, // may unpack an archive: up to 10 min
   restoreVersionLink: HeartbeatingChange, // as switchVersion, without the unpack
@@ -72,6 +83,10 @@ export const ACTIVITY_KINDS = {
   removeThrottles: HeartbeatingChange, // as applyThrottles
   submitReassignment: HeartbeatingChange, // admin requests, large for big batches
   cancelReassignment: HeartbeatingChange, // kafka-reassign-partitions.sh --cancel, then up to 60 s until none is listed
+  setBatchThrottles: HeartbeatingChange, // the batch loaded, its originals stored on three hosts, then applyThrottles
+  removeBatchThrottles: HeartbeatingChange, // the stored restore loaded, then removeThrottles
+  submitReassignmentBatch: HeartbeatingChange, // the batch loaded, then submitReassignment
+  cancelReassignmentBatch: HeartbeatingChange, // the batch loaded, then cancelReassignment
 
   waitForProcessExit: Wait,
   waitForBrokerDeregistered: Wait,
@@ -80,6 +95,7 @@ export const ACTIVITY_KINDS = {
   waitForRestartAllowed: Wait,
   waitForQuorumCaughtUp: Wait,
   waitForReassignment: Wait,
+  waitForReassignmentBatch: Wait,
 } as const satisfies Record<keyof Activities, ActivityKind>;
 
 type NamesOfKind<K extends ActivityKind> = { [N in keyof Activities]: (typeof ACTIVITY_KINDS)[N] extends K ? N : never }[keyof Activities];
@@ -95,6 +111,12 @@ export const NON_RETRYABLE = [FailureType.InvalidInput, FailureType.UnsafeToProc
 export const READ_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+};
+
+/** Planning: the whole cluster read and planned on the worker; bounded by its reads' own timeouts, no heartbeats. */
+export const PLAN_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '15 minutes',
+  retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
 };
 
 /** Lock calls are short; retry transient server errors, never a "cluster busy" answer. */
@@ -136,6 +158,7 @@ export function waitOptions(timeoutMs: number): ActivityOptions {
 
 const OPTIONS_BY_KIND: Record<NotWait, ActivityOptions> = {
   [Read]: READ_OPTIONS,
+  [Plan]: PLAN_OPTIONS,
   [Lock]: LOCK_OPTIONS,
   [Change]: CHANGE_OPTIONS,
   [HeartbeatingChange]: HEARTBEATING_CHANGE_OPTIONS,

@@ -103,6 +103,8 @@ export class RunbookControls {
   /** Signals to the parent or the child, sent in order; awaited before the run ends. */
   private outbox: Promise<void> = Promise.resolve();
   private lastToParent = '';
+  private reportSeq = 0;
+  private nextReport: ChildState | null = null;
   private readonly undo: Undo[] = [];
   /** Every wait in flight: batches restart nodes in parallel, so several can be waiting at once. */
   private readonly interruptible = new Set<CancellationScope>();
@@ -424,25 +426,42 @@ export class RunbookControls {
     this.outbox = this.outbox.then(() => sent).catch((err: unknown) => this.note(`could not pass ${signal.name} on to child ${child}: ${describe(err)}`));
   }
 
-  /** A child tells its parent what it waits for, so the parent's progress shows the child's gates. */
+  /**
+   * A child tells its parent what it waits for, so the parent's progress shows the child's gates. One report
+   * at a time, each sent once the previous was delivered, always the latest: signals sent together can arrive
+   * out of order, and a stale "no gate" must not hide a gate that is waiting.
+   */
   private reportToParent(): void {
     const parent = workflowInfo().parent;
     if (!parent) return;
-    const state: ChildState = { workflowId: workflowInfo().workflowId, status: this.status(), pendingGates: this.ownOpenGates() };
+    // Its own gates and its active child's: a slice of a child reassignment shows up two levels up.
+    const state: ChildState = { workflowId: workflowInfo().workflowId, status: this.status(), pendingGates: this.openGates(), seq: 0 };
     const key = JSON.stringify(state);
     if (key === this.lastToParent) return;
     this.lastToParent = key;
-    const sent = CancellationScope.nonCancellable(() => getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(childStateSignal, state));
-    this.outbox = this.outbox.then(() => sent).catch(() => undefined); // a parent that is gone needs no report
+    state.seq = ++this.reportSeq;
+    const idle = this.nextReport === null;
+    this.nextReport = state;
+    if (!idle) return;
+    this.outbox = this.outbox.then(async () => {
+      for (let next = this.nextReport; next !== null; next = this.nextReport) {
+        const report = next;
+        await CancellationScope.nonCancellable(() => getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(childStateSignal, report)).catch(() => undefined); // a parent that is gone needs no report
+        if (this.nextReport === report) this.nextReport = null;
+      }
+    });
   }
 
   private onChildState(state: ChildState): void {
-    // Only the child this run started may report: gate names and IDs from anyone else would misdirect answers.
+    // Only the child this run started may report, and only gates of itself or its own children (IDs under its
+    // own): a gate pointing anywhere else would misdirect answers.
     if (!state || typeof state !== 'object' || state.workflowId !== this.activeChild || !Array.isArray(state.pendingGates)) return;
+    if (typeof state.seq === 'number' && this.childState !== null && state.seq <= this.childState.seq) return;
     const child = this.activeChild;
+    const owner = (id: unknown) => (typeof id === 'string' && id.startsWith(`${child}/`) ? id : child);
     this.childState = TERMINAL.includes(state.status)
       ? null
-      : { workflowId: child, status: state.status, pendingGates: state.pendingGates.slice(0, 50).map((g) => ({ ...g, workflowId: child })) };
+      : { workflowId: child, status: state.status, seq: state.seq, pendingGates: state.pendingGates.slice(0, 50).map((g) => ({ ...g, workflowId: owner(g.workflowId) })) };
     this.publish();
   }
 

@@ -1,6 +1,6 @@
 // The single bundle entry for the worker: every workflow type it serves.
 export { clusterHealth } from './cluster-health';
 export { clusterLock } from './cluster-lock';
-export { reassignPartitions } from './reassign-partitions';
+export { reassignmentSlice, reassignPartitions } from './reassign-partitions';
 export { addBrokers, changeReplicationFactor, decommissionBroker, rebalanceLeaders } from './broker-runbooks';
-export { rollingRestart } from './rolling-restart';
+export { rollingRestart, rollingRestartSlice } from './rolling-restart';

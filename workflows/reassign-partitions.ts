@@ -1,10 +1,9 @@
-import { defineQuery, setHandler, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, executeChild, ParentClosePolicy, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { PlanForApproval } from '../activities/reassignment-plan';
-import { unsafeToProceed } from '../src/errors';
-import { describeGoal, formatBytes, renderPlanSummary } from '../src/reassignment';
-import { batchMoves, batchThrottle, describeProgress, formatDuration, leaderChangeBatches, type ReassignmentBatch, throttleRestore } from '../src/reassignment-exec';
-import { type ReplicaMove } from '../src/reassignment/types';
+import type { PlanRef, ReassignmentPlanSummary } from '../activities/reassignment-plan';
+import { invalidInput, unsafeToProceed } from '../src/errors';
+import { formatBytes } from '../src/reassignment';
+import { describeProgress, formatDuration } from '../src/reassignment-exec';
 import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
 import { type ReassignmentExecution, reassignPartitionsInput, type ReassignPartitionsInput } from '../src/runbooks/reassignment';
 import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits } from './activity-options';
@@ -13,23 +12,35 @@ import { RunbookControls } from './controls';
 const read = proxyOfKind(ActivityKind.Read);
 const lock = proxyOfKind(ActivityKind.Lock);
 const change = proxyByKind();
+/** Planning reads the whole cluster and stores the plan on the hosts: minutes on a large cluster, no heartbeat. */
+const planning = proxyOfKind(ActivityKind.Plan);
 /** Waits poll inside the activity and heartbeat, so history does not grow with polls; a retry keeps the first attempt's deadline. */
 const waits = (timeoutMinutes: number) => proxyWaits(timeoutMinutes * 60_000);
 
-/** The plan being executed (or waiting for approval), for the UI and chatops. */
-export const reassignmentPlanQuery = defineQuery<PlanForApproval | null>('plan');
+/** The plan being executed (or waiting for approval), summarised, for the UI and chatops; the whole plan is on the hosts. */
+export const reassignmentPlanQuery = defineQuery<ReassignmentPlanSummary | null>('plan');
+
+export interface BatchReport {
+  index: number;
+  partitions: number;
+  durationMs: number;
+}
 
 export interface ReassignPartitionsResult {
   goal: string;
   replicasMoved: number;
   lowerBound: number;
   bytesMoved: number | null;
-  batches: { index: number; partitions: number; durationMs: number }[];
+  batches: BatchReport[];
   leaderChanges: number;
   elected: number;
   /** Throttle configs found on touched topics and brokers after the run: always empty on success. */
   throttlesLeft: string[];
   approvedBy: string | null;
+  /** The plan's fingerprint (its moves and leader changes). */
+  plan: string;
+  /** Child workflows that ran slices of the batches (none when the plan fits one run). */
+  slices: string[];
 }
 
 /**
@@ -37,18 +48,22 @@ export interface ReassignPartitionsResult {
  * Guarantees:
  * - plans move the minimum for the goal (src/reassignment); a refused goal fails before anything changes;
  * - never starts while another reassignment is in flight;
- * - executes exactly the approved plan: if the cluster changed since approval, it re-plans and asks again;
+ * - executes exactly the approved plan: the plan is stored on the cluster's hosts and read back before the
+ *   approval; every batch is loaded from there and checked against the plan's fingerprint, and a stored plan
+ *   that is missing or differs stops the run; if the cluster changed since approval, it re-plans and asks again;
  * - throttles are merged with the topics' existing ones, and restored after each batch and on failure or
  *   abort; the run ends by checking that no throttle is left on what it touched;
  * - abort cancels the moves in flight (back to the original replicas) and removes the throttles;
- * - a worker restart resumes the current wait without resubmitting.
+ * - a worker restart resumes the current wait without resubmitting;
+ * - history stays bounded: the workflow holds counts and one batch reference at a time, and a plan of more
+ *   than `batchesPerSlice` batches runs in child workflows of that many batches each.
  * Runs as a child of the broker runbooks (which hold the cluster lock) or on its own (then it takes it).
  */
 export async function reassignPartitions(rawInput: ReassignPartitionsInput): Promise<ReassignPartitionsResult> {
   const { workflowId, parent } = workflowInfo();
   const cluster = clusterNamedIn(rawInput);
-  let approvedPlan: PlanForApproval | null = null;
-  setHandler(reassignmentPlanQuery, () => approvedPlan);
+  let shownPlan: ReassignmentPlanSummary | null = null;
+  setHandler(reassignmentPlanQuery, () => shownPlan);
   const controls = new RunbookControls({
     runbook: 'reassignPartitions',
     cluster,
@@ -63,51 +78,101 @@ export async function reassignPartitions(rawInput: ReassignPartitionsInput): Pro
   });
   return controls.run(async () => {
     const input = await controls.step('validate the input', async () => parseRunbookInput('reassignPartitions', reassignPartitionsInput, rawInput));
-    const { plan: planned, approval } = await planAndApprove(controls, input, (p) => (approvedPlan = p));
-    const { plan } = planned;
-    const moves = plan.moves;
+    const { plan, approval } = await planAndApprove(controls, input, (p) => (shownPlan = p));
+    const ref = plan.ref;
     const result: ReassignPartitionsResult = {
-      goal: describeGoal(plan.goal),
+      goal: plan.goal,
       replicasMoved: plan.stats.replicasMoved,
       lowerBound: plan.stats.lowerBound,
       bytesMoved: plan.stats.bytesMoved,
       batches: [],
-      leaderChanges: plan.leaderChanges.length,
+      leaderChanges: plan.leaderChanges,
       elected: 0,
       throttlesLeft: [],
       approvedBy: approval,
+      plan: plan.fingerprint,
+      slices: [],
     };
-    const batches = batchMoves(moves, { maxMovesPerBroker: input.maxMovesPerBroker, maxMovesPerCluster: input.maxMovesPerCluster, oneNewReplicaAtATime: input.oneNewReplicaAtATime }, planned.leaders);
-    for (const batch of batches) result.batches.push(await executeBatch(controls, input, batch, batches.length));
-    for (const [i, reorder] of leaderChangeBatches(plan.leaderChanges).entries()) {
-      const asMoves: ReplicaMove[] = reorder.map((r) => {
-        const c = plan.leaderChanges.find((l) => l.topic === r.topic && l.partition === r.partition);
-        return { topic: r.topic, partition: r.partition, from: c?.from ?? r.replicas, to: r.replicas, addingReplicas: [], removingReplicas: [], bytes: 0 };
-      });
-      await controls.step(`reorder replicas for leader balance (${i + 1})`, () => change.submitReassignment(input.cluster, asMoves));
-      await controls.step(`wait for the reorder (${i + 1})`, () => waits(input.batchTimeoutMinutes).waitForReassignment(input.cluster, asMoves, { timeoutMs: input.batchTimeoutMinutes * 60_000 }), {
+    const exec: BatchExecution = { cluster: input.cluster, ref, of: plan.batches, throttleBytesPerSec: input.throttleBytesPerSec, batchTimeoutMinutes: input.batchTimeoutMinutes };
+    if (plan.batches <= input.batchesPerSlice) {
+      for (let i = 0; i < plan.batches; i++) result.batches.push(await executeBatch(controls, exec, i));
+    } else {
+      for (let from = 0; from < plan.batches; from += input.batchesPerSlice) {
+        const to = Math.min(plan.batches, from + input.batchesPerSlice);
+        const childId = `${workflowId}/batches-${from + 1}-${to}`;
+        result.slices.push(childId);
+        controls.setDetail(`batches ${from + 1} to ${to} of ${plan.batches} run in child workflow \`${childId}\``);
+        // An abort or Cancel here cancels the child, which cancels its moves and removes its throttles; a
+        // terminated parent lets it do so too (REQUEST_CANCEL): the child owns the undo of its batches.
+        const done = await controls.child(`batches ${from + 1}-${to} of ${plan.batches} (child workflow)`, childId, () =>
+          executeChild(reassignmentSlice, {
+            workflowId: childId,
+            parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+            args: [{ ...exec, from, to, approvers: input.approvers ?? null }],
+          }),
+        );
+        result.batches.push(...done);
+      }
+    }
+    for (let j = 0; j < plan.reorders; j++) {
+      const sel = { kind: 'reorder' as const, index: j };
+      await controls.step(`reorder replicas for leader balance (${j + 1})`, () => change.submitReassignmentBatch(input.cluster, ref, sel));
+      await controls.step(`wait for the reorder (${j + 1})`, () => waits(input.batchTimeoutMinutes).waitForReassignmentBatch(input.cluster, ref, sel, { timeoutMs: input.batchTimeoutMinutes * 60_000 }), {
         interruptible: true,
       });
     }
-    const verification = await controls.step('verify the assignment equals the plan', () => read.verifyAssignmentFor(input.cluster, plan.target));
+    const verification = await controls.step('verify the assignment equals the plan', () => read.verifyReassignmentPlan(input.cluster, ref));
     if (!verification.ok) {
       throw unsafeToProceed(
-        `the cluster does not match the plan: ${verification.mismatched.length} partitions differ, ${verification.missing.length} missing ` +
-          `(first: ${verification.mismatched.slice(0, 3).map((m) => `${m.topic}-${m.partition} is [${m.actual.join(',')}], planned [${m.expected.join(',')}]`).join('; ')})`,
+        `the cluster does not match the plan: ${verification.mismatched} partitions differ, ${verification.missing} missing ` +
+          `(first: ${verification.firstMismatched.map((m) => `${m.topic}-${m.partition} is [${m.actual.join(',')}], planned [${m.expected.join(',')}]`).join('; ')})`,
         verification,
       );
     }
-    const changedPartitions = plan.target.map((t) => ({ topic: t.topic, partition: t.partition }));
-    if (input.electLeaders && changedPartitions.length > 0) {
-      const elected = await controls.step('elect preferred leaders', () => change.electPreferredLeaders(input.cluster, changedPartitions));
-      result.elected = elected.elected.length;
+    if (input.electLeaders && verification.partitionsChecked > 0) {
+      const elected = await controls.step('elect preferred leaders', () => change.electLeadersOfPlan(input.cluster, ref));
+      result.elected = elected.elected;
     }
-    result.throttlesLeft = await controls.step('confirm no throttle is left', () => throttlesLeftOn(input.cluster, moves));
+    result.throttlesLeft = await controls.step('confirm no throttle is left', () => read.throttlesLeftOfPlan(input.cluster, ref));
     if (result.throttlesLeft.length > 0) {
       throw unsafeToProceed(`replication throttles are still set on ${result.throttlesLeft.join(', ')}: they slow all replication there; remove them with kafka-configs.sh`);
     }
-    controls.setDetail(`done: ${plan.stats.replicasMoved} replicas moved in ${batches.length} batches`);
+    await controls.step('remove the stored plan from the hosts', () => change.discardReassignmentPlan(input.cluster, ref));
+    controls.setDetail(`done: ${plan.stats.replicasMoved} replicas moved in ${plan.batches} batches`);
     return result;
+  });
+}
+
+/** What a slice of batches needs: small, so it can be a child workflow's input. */
+interface BatchExecution {
+  cluster: string;
+  ref: PlanRef;
+  /** How many batches the plan has. */
+  of: number;
+  throttleBytesPerSec: number | null;
+  batchTimeoutMinutes: number;
+}
+
+export interface ReassignmentSliceInput extends BatchExecution {
+  /** Batches [from, to) of the stored plan. */
+  from: number;
+  to: number;
+  approvers: string[] | null;
+}
+
+/**
+ * reassignmentSlice: batches [from, to) of a stored, approved plan, each throttled, submitted, waited for and
+ * unthrottled, with its own undo (cancel the moves, remove the throttles). Started by reassignPartitions,
+ * which holds the cluster lock; not for starting by hand.
+ */
+export async function reassignmentSlice(args: ReassignmentSliceInput): Promise<BatchReport[]> {
+  const { parent } = workflowInfo();
+  const controls = new RunbookControls({ runbook: 'reassignPartitions', cluster: clusterNamedIn(args), approvers: args?.approvers ?? null });
+  return controls.run(async () => {
+    if (!parent) throw invalidInput('reassignmentSlice runs only as a child of reassignPartitions, which plans, approves and holds the cluster lock');
+    const out: BatchReport[] = [];
+    for (let i = args.from; i < args.to; i++) out.push(await executeBatch(controls, args, i));
+    return out;
   });
 }
 
@@ -115,75 +180,65 @@ export async function reassignPartitions(rawInput: ReassignPartitionsInput): Pro
 async function planAndApprove(
   controls: RunbookControls,
   input: ReassignmentExecution & { cluster: string; goal: Parameters<Activities['planReassignmentFor']>[1] },
-  publish: (p: PlanForApproval) => void,
-): Promise<{ plan: PlanForApproval; approval: string | null }> {
+  publish: (p: ReassignmentPlanSummary) => void,
+): Promise<{ plan: ReassignmentPlanSummary; approval: string | null }> {
   const MAX_REPLANS = 3;
+  const limits = { maxMovesPerBroker: input.maxMovesPerBroker, maxMovesPerCluster: input.maxMovesPerCluster, oneNewReplicaAtATime: input.oneNewReplicaAtATime };
   for (let attempt = 1; ; attempt++) {
-    const planned = await controls.step(attempt === 1 ? 'plan the reassignment' : `re-plan (attempt ${attempt})`, () => read.planReassignmentFor(input.cluster, input.goal));
-    if (planned.inFlight.length > 0) {
+    const planned = await controls.step(attempt === 1 ? 'plan the reassignment' : `re-plan (attempt ${attempt})`, () => planning.planReassignmentFor(input.cluster, input.goal, limits));
+    if (planned.inFlight.count > 0) {
       throw unsafeToProceed(
-        `${planned.inFlight.length} partition reassignments are already in flight (${planned.inFlight
-          .slice(0, 5)
+        `${planned.inFlight.count} partition reassignments are already in flight (${planned.inFlight.first
           .map((r) => `${r.topic}-${r.partition}`)
-          .join(', ')}): wait for them to finish or cancel them first`,
+          .join(', ')}${planned.inFlight.count > planned.inFlight.first.length ? ', ...' : ''}): wait for them to finish or cancel them first`,
       );
     }
+    // What is approved is what any worker will load: every stored copy is read back first.
+    await controls.step('read the stored plan back from the hosts', () => read.checkStoredPlan(input.cluster, planned.ref));
     publish(planned);
-    const p = planned.plan;
-    controls.extraDetails = renderPlanSummary(p);
+    controls.extraDetails = planned.markdown;
     const summary =
-      `${describeGoal(p.goal)}: move ${p.stats.replicasMoved} replicas` +
-      (p.stats.bytesMoved !== null ? ` (${formatBytes(p.stats.bytesMoved)})` : '') +
-      `, lower bound ${p.stats.lowerBound}; ${p.leaderChanges.length} leader changes` +
+      `${planned.goal}: move ${planned.stats.replicasMoved} replicas` +
+      (planned.stats.bytesMoved !== null ? ` (${formatBytes(planned.stats.bytesMoved)})` : '') +
+      `, lower bound ${planned.stats.lowerBound}; ${planned.leaderChanges} leader changes; ${planned.batches} batches` +
       (input.throttleBytesPerSec ? `; throttle ${formatBytes(input.throttleBytesPerSec)}/s` : '; unthrottled');
     controls.setDetail(summary);
-    if (p.moves.length === 0 && p.leaderChanges.length === 0) return { plan: planned, approval: null };
+    if (planned.moves === 0 && planned.leaderChanges === 0) return { plan: planned, approval: null };
     let approver: string | null = null;
     if (input.approval === 'required') {
-      const decision = await controls.requireApproval('approve-plan', `${summary}. Plan ${planned.fingerprint}; see the details for every move.`);
+      const decision = await controls.requireApproval('approve-plan', `${summary}. Plan ${planned.fingerprint}; see the details for the summary and the first moves.`);
       approver = decision.approver;
     }
     // The cluster may have changed while the plan waited for approval: execute only the plan that was shown.
-    const now = await controls.step('check the cluster has not changed under the plan', () => read.planReassignmentFor(input.cluster, input.goal));
-    if (now.fingerprint === planned.fingerprint && now.inFlight.length === 0) return { plan: planned, approval: approver };
+    const now = await controls.step('check the cluster has not changed under the plan', () => planning.fingerprintReassignmentFor(input.cluster, input.goal));
+    if (now.fingerprint === planned.fingerprint && now.inFlight === 0) return { plan: planned, approval: approver };
     controls.note(`the cluster changed since plan ${planned.fingerprint} was made (now ${now.fingerprint}); planning again`);
+    await controls.step(`remove the superseded plan ${planned.fingerprint} from the hosts`, () => change.discardReassignmentPlan(input.cluster, planned.ref));
     if (attempt >= MAX_REPLANS) throw unsafeToProceed(`the cluster kept changing under the plan (${MAX_REPLANS} plans made); stopping so a human can look`);
   }
 }
 
-async function executeBatch(
-  controls: RunbookControls,
-  input: ReassignmentExecution & { cluster: string },
-  batch: ReassignmentBatch,
-  of: number,
-): Promise<{ index: number; partitions: number; durationMs: number }> {
-  const label = `batch ${batch.index + 1}/${of}`;
+/** One batch of the stored plan: throttle, submit, wait, unthrottle; its undo cancels the moves and removes the throttles. */
+async function executeBatch(controls: RunbookControls, exec: BatchExecution, index: number): Promise<BatchReport> {
+  const { cluster, ref } = exec;
+  const label = `batch ${index + 1}/${exec.of}`;
+  const sel = { kind: 'moves' as const, index };
   const started = Date.now();
-  const moves = batch.moves;
-  const partitions = moves.map((m) => ({ topic: m.topic, partition: m.partition }));
   const undoThrottle = `remove the throttles of ${label}`;
   const undoMoves = `cancel the moves of ${label}`;
-  let restore: ReturnType<typeof throttleRestore> | null = null;
-  if (input.throttleBytesPerSec !== null) {
-    const rate = input.throttleBytesPerSec;
-    restore = await controls.step(`${label}: set replication throttles`, async () => {
-      const topics = [...new Set(moves.map((m) => m.topic))];
-      const brokers = [...new Set(moves.flatMap((m) => [...m.from, ...m.to]))].sort((a, b) => a - b);
-      const originals = await change.readThrottleConfigs(input.cluster, topics, brokers);
-      const throttle = batchThrottle(moves, originals, rate);
-      const r = throttleRestore(originals, [throttle]);
-      // Registered before applying: a half-applied throttle is undone too.
-      controls.onUndo(undoThrottle, async () => void (await change.removeThrottles(input.cluster, r)));
-      await change.applyThrottles(input.cluster, throttle);
-      return r;
-    });
+  const rate = exec.throttleBytesPerSec;
+  if (rate !== null) {
+    // Registered before applying: a half-applied throttle is undone too (the restore is stored before anything is set).
+    controls.onUndo(undoThrottle, async () => void (await change.removeBatchThrottles(cluster, ref, index)));
+    await controls.step(`${label}: set replication throttles`, () => change.setBatchThrottles(cluster, ref, index, rate));
   }
-  controls.onUndo(undoMoves, async () => void (await change.cancelReassignment(input.cluster, partitions)));
-  await controls.step(`${label}: submit ${moves.length} moves`, () => change.submitReassignment(input.cluster, moves));
-  controls.setDetail(`${label}: copying ${moves.length} partitions`);
+  controls.onUndo(undoMoves, async () => void (await change.cancelReassignmentBatch(cluster, ref, sel)));
+  const submitted = await controls.step(`${label}: submit its moves`, () => change.submitReassignmentBatch(cluster, ref, sel));
+  const partitions = submitted.submitted + submitted.alreadyInFlight + submitted.alreadyDone;
+  controls.setDetail(`${label}: copying ${partitions} partitions`);
   const wait = await controls.step(
     `${label}: wait for the new replicas to join the ISR`,
-    () => waits(input.batchTimeoutMinutes).waitForReassignment(input.cluster, moves, { timeoutMs: input.batchTimeoutMinutes * 60_000, throttleRateBytesPerSec: input.throttleBytesPerSec }),
+    () => waits(exec.batchTimeoutMinutes).waitForReassignmentBatch(cluster, ref, sel, { timeoutMs: exec.batchTimeoutMinutes * 60_000, throttleRateBytesPerSec: rate }),
     { interruptible: true },
   );
   if (wait.outcome !== 'done') {
@@ -191,19 +246,9 @@ async function executeBatch(
     throw unsafeToProceed(`${label} did not finish (${wait.outcome} after ${formatDuration(wait.elapsedMs)}): ${describeProgress(wait.progress)}`);
   }
   controls.forgetUndo(undoMoves);
-  if (restore) {
-    const r = restore;
-    await controls.step(`${label}: remove replication throttles`, () => change.removeThrottles(input.cluster, r));
+  if (rate !== null) {
+    await controls.step(`${label}: remove replication throttles`, () => change.removeBatchThrottles(cluster, ref, index));
     controls.forgetUndo(undoThrottle);
   }
-  return { index: batch.index, partitions: moves.length, durationMs: Date.now() - started };
-}
-
-async function throttlesLeftOn(cluster: string, moves: ReplicaMove[]): Promise<string[]> {
-  const topics = new Set(moves.map((m) => m.topic));
-  const brokers = new Set(moves.flatMap((m) => [...m.from, ...m.to]).map(String));
-  const left = await read.listThrottledEntities(cluster);
-  return left
-    .filter((e) => (e.entityType === 'topics' ? topics.has(e.entityName) : brokers.has(e.entityName)))
-    .map((e) => `${e.entityType === 'topics' ? 'topic' : 'broker'} ${e.entityName} (${e.configs.map((c) => c.name).join(', ')})`);
+  return { index, partitions, durationMs: Date.now() - started };
 }

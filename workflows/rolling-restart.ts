@@ -1,14 +1,13 @@
-import { ActivityFailure, ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import type { NodeConfigBackup, NodeVersion } from '../activities/nodes';
 import { aborted, invalidInput, unsafeToProceed } from '../src/errors';
-import { evaluateHealth, FindingCode } from '../src/health';
 import type { QuorumObservation } from '../src/model/cluster';
+import { type GateDecision } from '../src/names';
 import {
   type FinalizeReport,
   installSourceFor,
   type NodeReport,
   NodeWaitFailure,
-  planRollingRestart,
   renderRollingPlan,
   renderRollingReport,
   requiresApproval,
@@ -19,6 +18,8 @@ import {
   rollingRestartInput,
   type RollingRestartInputRaw,
   type RollingRestartResult,
+  expandRollingPlan,
+  sliceBatches,
 } from '../src/rolling';
 import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
 import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits } from './activity-options';
@@ -32,21 +33,8 @@ const host = proxyByKind();
 /** Waits poll inside the activity (about once a second) and heartbeat; a timeout comes back to the workflow to ask a human. */
 const waitFor = (timeoutSeconds: number) => proxyWaits(timeoutSeconds * 1000);
 
-/** Findings that make a rolling restart unsafe to start. */
-const BLOCKING = new Set<string>([
-  FindingCode.BrokerNotRegistered,
-  FindingCode.OfflinePartition,
-  FindingCode.UnderMinIsr,
-  FindingCode.ReassignmentInFlight,
-  FindingCode.HostUnreachable,
-  FindingCode.NoQuorumLeader,
-  FindingCode.QuorumMajorityLost,
-  FindingCode.NoController,
-  FindingCode.MetadataUnavailable,
-]);
-
 /** What one pass over the nodes changes on each node while it is down. */
-interface Roll {
+export interface Roll {
   /** Prefix of step and gate names; empty for the main roll. */
   label: string;
   /** Switch each node's binaries to this version (an upgrade). */
@@ -68,7 +56,10 @@ interface Roll {
  * - a node that does not come back is rolled back (upgrade) and the run stops at a gate: no further node is touched;
  * - a forced kill and the irreversible finalize happen only after explicit approval, and the finalize only once
  *   every node of the cluster runs the target version (ZooKeeper mode: with its second rolling restart);
- * - a worker restart resumes the step it was in: no node is restarted twice, no wait is skipped.
+ * - a worker restart resumes the step it was in: no node is restarted twice, no wait is skipped;
+ * - history stays bounded: the cluster's metadata is read and the plan made on the worker, and a restart of
+ *   more than `nodesPerSlice` nodes runs its batches in child workflows (`<run ID>/slice-<n>`) of about that
+ *   many nodes each, one after another, each with its own undo; this run holds the cluster lock throughout.
  */
 export async function rollingRestart(rawInput: RollingRestartInputRaw): Promise<RollingRestartResult> {
   const cluster = clusterNamedIn(rawInput);
@@ -83,16 +74,17 @@ export async function rollingRestart(rawInput: RollingRestartInputRaw): Promise<
     },
   });
   const started = Date.now();
+  const slices: Slices = { decisions: [], ids: [] };
   return controls.run(async () => {
     const input = await controls.step('validate the input', async () => parseRunbookInput('rollingRestart', rollingRestartInput, rawInput));
     const { plan, quorum } = await controls.step('preflight: the cluster is healthy and every host answers', () => preflight(input, true));
     controls.extraDetails = renderRollingPlan(plan, input);
     const reports = reportsFor(plan);
-    await roll(controls, input, plan, reports, { label: '', targetVersion: input.targetVersion ?? null, protocolFor: null }, quorum);
+    await rollInSlices(controls, slices, input, plan, reports, { label: '', targetVersion: input.targetVersion ?? null, protocolFor: null }, quorum);
     let finalized: FinalizeReport | null = null;
     let finalizeSkipped: string | null = null;
     if (input.targetVersion) {
-      const outcome = await finalize(controls, input, plan.mode);
+      const outcome = await finalize(controls, slices, input, plan.mode);
       if (typeof outcome === 'string') finalizeSkipped = outcome;
       else finalized = outcome;
     }
@@ -104,7 +96,8 @@ export async function rollingRestart(rawInput: RollingRestartInputRaw): Promise<
       nodes,
       finalized,
       finalizeSkipped,
-      gates: controls.decisions.map((d) => ({ gate: d.gate, outcome: d.outcome, approver: d.approver, reason: d.reason })),
+      // Gates answered in the slices' child workflows, then this run's own, in the order they were decided.
+      gates: [...slices.decisions, ...controls.decisions].sort((a, b) => a.at.localeCompare(b.at)).map((d) => ({ gate: d.gate, outcome: d.outcome, approver: d.approver, reason: d.reason })),
       wallMs: Date.now() - started,
     };
     const markdown = renderRollingReport(result, input.cluster);
@@ -114,17 +107,13 @@ export async function rollingRestart(rawInput: RollingRestartInputRaw): Promise<
 }
 
 async function preflight(input: RollingRestartInput, checkTarget: boolean): Promise<{ plan: RollingPlan; quorum: QuorumObservation | null }> {
-  const inventory = await read.describeInventory(input.cluster);
-  const [metadata, quorum, hosts] = await Promise.all([
-    read.readClusterMetadata(input.cluster),
-    inventory.mode === 'kraft' ? read.observeQuorum(input.cluster) : null,
-    read.inspectHosts(input.cluster),
-  ]);
-  const withQuorum = { ...metadata, quorum: quorum?.quorum ?? null };
-  const report = evaluateHealth({ metadata: withQuorum, hosts, expected: inventory.expected, checkedAt: new Date().toISOString() });
-  const blocking = report.findings.filter((f) => BLOCKING.has(f.code));
-  if (blocking.length > 0) throw unsafeToProceed(`not starting: ${blocking.slice(0, 5).map((f) => f.message).join(' ')}`, { findings: blocking });
-  const plan = planRollingRestart(input, { expected: inventory.expected, metadata: withQuorum, hosts });
+  // Health and plan on the worker: the metadata of every partition would not fit in history on a large cluster.
+  const { plan: compact, quorum, blocking } = await host.planRollingRestartFor(input.cluster, input);
+  if (blocking.count > 0) {
+    const more = blocking.count > blocking.first.length ? ` (${blocking.count - blocking.first.length} more blocking findings)` : '';
+    throw unsafeToProceed(`not starting: ${blocking.first.map((f) => f.message).join(' ')}${more}`, { findings: blocking.first, count: blocking.count });
+  }
+  const plan = expandRollingPlan(compact);
   if (plan.problems.length > 0) throw invalidInput(`cannot plan this restart: ${plan.problems.join(' ')}`);
   if (checkTarget && input.targetVersion) {
     const target = input.targetVersion;
@@ -136,19 +125,106 @@ async function preflight(input: RollingRestartInput, checkTarget: boolean): Prom
 }
 
 function reportsFor(plan: RollingPlan): Map<string, NodeReport> {
-  return new Map(plan.nodes.map((n) => [n.host, { host: n.host, nodeId: n.nodeId, oldVersion: null, newVersion: null, downMs: null, guardWaitMs: 0, outcome: 'not-started', note: null }]));
+  return new Map(plan.nodes.map((n) => [n.host, newReport(n)]));
+}
+
+function newReport(n: PlannedNode): NodeReport {
+  return { host: n.host, nodeId: n.nodeId, oldVersion: null, newVersion: null, downMs: null, guardWaitMs: 0, outcome: 'not-started', note: null };
+}
+
+/** The slices' child workflows of a run: their gate decisions and their IDs. */
+interface Slices {
+  decisions: GateDecision[];
+  ids: string[];
+}
+
+/** One pass over the plan's batches: in this run, or in child workflows of `nodesPerSlice` nodes each when the plan is larger. */
+async function rollInSlices(
+  controls: RunbookControls,
+  slices: Slices,
+  input: RollingRestartInput,
+  plan: RollingPlan,
+  reports: Map<string, NodeReport>,
+  change: Roll,
+  preflightQuorum: QuorumObservation | null,
+): Promise<void> {
+  const total = plan.batches.length;
+  const parts = sliceBatches(plan.batches, input.nodesPerSlice);
+  if (parts.length <= 1) {
+    await roll(controls, input, { batches: plan.batches, first: 0, total }, reports, change, preflightQuorum);
+    return;
+  }
+  let recentQuorum = preflightQuorum;
+  for (const [k, part] of parts.entries()) {
+    const childId = `${workflowInfo().workflowId}/${gatePrefix(change)}slice-${k + 1}`;
+    slices.ids.push(childId);
+    controls.setDetail(`${change.label}batches ${part.from + 1} to ${part.to} of ${total} (${part.nodes} nodes) run in child workflow \`${childId}\`: its gates are answered there`);
+    // An abort or Cancel here cancels the child, which finishes the step changing a node and runs its undo; the
+    // child owns that undo (start a stopped node again), so a terminated parent must let it run (REQUEST_CANCEL).
+    const done = await controls.child(`${change.label}batches ${part.from + 1}-${part.to} of ${total} (child workflow)`, childId, () =>
+      executeChild(rollingRestartSlice, {
+        workflowId: childId,
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        args: [{ input, change, batches: plan.batches.slice(part.from, part.to), first: part.from, total, recentQuorum }],
+      }),
+    );
+    for (const r of done.reports) reports.set(r.host, r);
+    slices.decisions.push(...done.decisions);
+    recentQuorum = done.quorum;
+  }
+}
+
+/** A slice of a rolling restart's batches, as its child workflow gets it. */
+export interface RollingRestartSliceInput {
+  input: RollingRestartInput;
+  change: Roll;
+  batches: RestartBatch[];
+  /** Index of the first batch in the whole plan, and the plan's batch count (for names and approvals). */
+  first: number;
+  total: number;
+  recentQuorum: QuorumObservation | null;
+}
+
+export interface RollingRestartSliceResult {
+  reports: NodeReport[];
+  decisions: GateDecision[];
+  /** The latest quorum read that showed the cluster healthy, for the next slice's first guard. */
+  quorum: QuorumObservation | null;
 }
 
 /**
- * One pass over the plan's batches. A batch's leader elections and canary overlap the next batch's guard and
- * preparation; the next batch goes down only after both.
+ * rollingRestartSlice: consecutive batches of a rolling restart, with the guards, gates and undo of the whole
+ * (see rollingRestart). Started by rollingRestart, which holds the cluster lock; not for starting by hand.
  */
-async function roll(controls: RunbookControls, input: RollingRestartInput, plan: RollingPlan, reports: Map<string, NodeReport>, change: Roll, preflightQuorum: QuorumObservation | null): Promise<void> {
+export async function rollingRestartSlice(args: RollingRestartSliceInput): Promise<RollingRestartSliceResult> {
+  const { parent } = workflowInfo();
+  const controls = new RunbookControls({ runbook: 'rollingRestart', cluster: clusterNamedIn(args?.input), approvers: args?.input?.approvers ?? null });
+  return controls.run(async () => {
+    if (!parent) throw invalidInput('rollingRestartSlice runs only as a child of rollingRestart, which checks the cluster, plans and holds the cluster lock');
+    const reports = new Map(args.batches.flatMap((b) => b.nodes).map((n): [string, NodeReport] => [n.host, newReport(n)]));
+    const quorum = await roll(controls, args.input, { batches: args.batches, first: args.first, total: args.total }, reports, args.change, args.recentQuorum);
+    return { reports: [...reports.values()], decisions: controls.decisions, quorum };
+  });
+}
+
+/**
+ * One pass over consecutive batches of the plan. A batch's leader elections and canary overlap the next
+ * batch's guard and preparation; the next batch goes down only after both. Returns the latest healthy quorum read.
+ */
+async function roll(
+  controls: RunbookControls,
+  input: RollingRestartInput,
+  part: { batches: RestartBatch[]; first: number; total: number },
+  reports: Map<string, NodeReport>,
+  change: Roll,
+  preflightQuorum: QuorumObservation | null,
+): Promise<QuorumObservation | null> {
   // The latest quorum read that showed the cluster healthy: the next guard may use it while fresh.
   let recentQuorum = preflightQuorum;
   let afterPrevious: Promise<void> = Promise.resolve();
-  for (const [i, batch] of plan.batches.entries()) {
-    controls.setDetail(`${change.label}batch ${i + 1} of ${plan.batches.length}: ${batch.nodes.map((n) => n.host).join(', ')}`);
+  for (const [k, batch] of part.batches.entries()) {
+    const i = part.first + k;
+    controls.setDetail(`${change.label}batch ${i + 1} of ${part.total}: ${batch.nodes.map((n) => n.host).join(', ')}`);
     const [prepared]: [Map<string, PreparedNode> | 'skip', void] = await Promise.all([prepareBatch({ controls, input, change, batch, i, reports }, recentQuorum), afterPrevious]);
     if (prepared === 'skip') continue;
     // A node that fails must not start the undo steps while its batch mates are mid-step: every node ends first.
@@ -157,6 +233,7 @@ async function roll(controls: RunbookControls, input: RollingRestartInput, plan:
     afterPrevious = settleBatch(controls, input, change, i, back);
   }
   await afterPrevious;
+  return recentQuorum;
 }
 
 /** One batch of one roll, as the steps around it see it. */
@@ -353,7 +430,7 @@ async function waitUntilControllerBack(controls: RunbookControls, input: Rolling
  * it cannot be undone. KRaft: metadata.version. ZooKeeper mode: inter.broker.protocol.version, which takes a
  * second rolling restart. Returns why it did not run when it did not need to or could not.
  */
-async function finalize(controls: RunbookControls, input: RollingRestartInput, mode: 'kraft' | 'zookeeper'): Promise<FinalizeReport | string> {
+async function finalize(controls: RunbookControls, slices: Slices, input: RollingRestartInput, mode: 'kraft' | 'zookeeper'): Promise<FinalizeReport | string> {
   const target = input.targetVersion as string;
   const hosts = await controls.step('finalize: check every node runs the target version', () => read.inspectHosts(input.cluster));
   const behind = hosts.filter((h) => (h.roles.includes('broker') || h.roles.includes('controller')) && (h.kafkaVersion !== target || h.processRunning !== true));
@@ -362,7 +439,7 @@ async function finalize(controls: RunbookControls, input: RollingRestartInput, m
     controls.note(`finalize skipped: ${why}`);
     return why;
   }
-  if (mode === 'zookeeper') return finalizeProtocolVersion(controls, input, target);
+  if (mode === 'zookeeper') return finalizeProtocolVersion(controls, slices, input, target);
   await controls.requireApproval(
     'finalize',
     `Every node runs ${target}. Finalize: upgrade metadata.version to ${target}? IRREVERSIBLE: after this the cluster cannot be downgraded to the previous version.`,
@@ -371,7 +448,7 @@ async function finalize(controls: RunbookControls, input: RollingRestartInput, m
   return { feature: 'metadata.version', before: r.before, after: r.after, roll: null };
 }
 
-async function finalizeProtocolVersion(controls: RunbookControls, input: RollingRestartInput, target: string): Promise<FinalizeReport | string> {
+async function finalizeProtocolVersion(controls: RunbookControls, slices: Slices, input: RollingRestartInput, target: string): Promise<FinalizeReport | string> {
   const pins = await controls.step('finalize: read inter.broker.protocol.version on every broker', () => host.readProtocolVersionPins(input.cluster, target));
   const refused = pins.filter((p) => p.problems.length > 0);
   if (refused.length > 0) throw unsafeToProceed(`cannot finalize: ${refused.map((p) => `${p.host}: ${p.problems.join(' ')}`).join('; ')}`);
@@ -387,7 +464,7 @@ async function finalizeProtocolVersion(controls: RunbookControls, input: Rolling
   const bumpInput: RollingRestartInput = { ...input, targetVersion: undefined, nodes: toBump.map((p) => p.host) };
   const { plan } = await controls.step('finalize: preflight for the protocol roll', () => preflight(bumpInput, false));
   const reports = reportsFor(plan);
-  await roll(controls, bumpInput, plan, reports, { label: 'protocol roll: ', targetVersion: null, protocolFor: target }, null);
+  await rollInSlices(controls, slices, bumpInput, plan, reports, { label: 'protocol roll: ', targetVersion: null, protocolFor: target }, null);
   const after = await controls.step('finalize: check every broker speaks the new protocol', () => read.readBrokerConfig(input.cluster, 'inter.broker.protocol.version'));
   const lagging = after.filter((b) => !(b.value ?? '').startsWith(release));
   if (lagging.length > 0) throw unsafeToProceed(`after the protocol roll, brokers still report an older inter.broker.protocol.version: ${lagging.map((b) => `${b.nodeId}: ${b.value ?? 'unknown'}`).join('; ')}`);

@@ -226,9 +226,10 @@ async function gateOwner(workflowId: string, gate: string): Promise<string> {
     .query(progressQuery)
     .catch(() => null);
   const open = progress?.pendingGates?.find((g) => g.name === gate);
-  // Only this run or its own child: a gate entry never redirects an answer elsewhere.
+  // Only this run's active child or a child of that (IDs under it): a gate entry never redirects an answer elsewhere.
   const owner = open?.workflowId;
-  if (owner && owner !== workflowId && owner === progress?.activeChild) {
+  const child = progress?.activeChild;
+  if (owner && child && (owner === child || owner.startsWith(`${child}/`)) && child.startsWith(`${workflowId}/`)) {
     console.error(`gate "${gate}" is waiting in the child workflow ${owner}: answering there`);
     return owner;
   }

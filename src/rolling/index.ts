@@ -8,3 +8,4 @@ export * from './failures';
 export * from './tool-output';
 export * from './report';
 export * from './install-source';
+export * from './preflight';

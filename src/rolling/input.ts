@@ -144,6 +144,11 @@ export const rollingRestartInput = z
     rollbackPolicy: z.enum(rollbackPolicies, { errorMap: () => ({ message: 'must be "after-approval" or "automatic"' }) }).default('after-approval'),
     /** Who may answer this run's gates; absent: anyone. */
     approvers: approversSchema.optional(),
+    /**
+     * Nodes per child workflow. A restart of more nodes runs its batches in children of about this many nodes
+     * each (`<run ID>/slice-<n>`), so no run's history nears Temporal's event limits (about 54 events a node).
+     */
+    nodesPerSlice: z.number().int().min(1).max(500).default(50),
   })
   .strict()
   .superRefine((input, ctx) => {

@@ -66,6 +66,11 @@ export const reassignmentExecutionSchema = z
     batchTimeoutMinutes: timeoutMinutes().default(360),
     /** Run a preferred leader election for the moved partitions at the end. */
     electLeaders: z.boolean().default(true),
+    /**
+     * Batches per child workflow. A plan with more batches runs them in children of this many each
+     * (`<run ID>/batches-<first>-<last>`), so no run's history nears Temporal's event limits.
+     */
+    batchesPerSlice: z.number().int().min(1).max(1000).default(100),
   })
   .strict();
 

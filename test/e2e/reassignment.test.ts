@@ -3,7 +3,9 @@ import { DefaultLogger } from '@temporalio/worker';
 import { ConfigResourceTypes, type ITopicConfig } from 'kafkajs';
 import { createClusterReadActivities } from '../../activities/cluster-reads';
 import { createClusterRegistry, kafkaClient } from '../../activities/clusters';
+import { planDirOf } from '../../activities/plan-store';
 import { type ReassignmentActivities, type WaitHeartbeat, type WaitResult, createReassignmentActivities } from '../../activities/reassignment';
+import { createReassignmentPlanActivities } from '../../activities/reassignment-plan';
 import { type HostShell, createHostShell } from '../../activities/ssh';
 import { FailureType, findFailure } from '../../src/errors';
 import { type Inventory } from '../../src/inventory/schema';
@@ -315,6 +317,32 @@ describe('reassignment activities: 3-node KRaft lab, Kafka 4.3.1', () => {
       ],
     });
     expect(await acts.listThrottledEntities(cluster)).toEqual([]);
+  });
+
+  test('the plan store: stored on three hosts and read back, loaded by reference, a changed copy skipped, changed everywhere refused (UnsafeToProceed), discarded', async () => {
+    const planning = createReassignmentPlanActivities({ clusters: createClusterRegistry(new Map([[cluster, inventory]])), shell });
+    const current = (await reads.readClusterMetadata(cluster)).topics.find((t) => t.name === TOPIC)?.partitions[0]?.replicas ?? [];
+    // Partition 0 one replica smaller (or on another broker): a move that copies nothing.
+    const replicas = current.length > 1 ? current.slice(0, current.length - 1) : [current[0] === 1 ? 2 : 1];
+    const summary = await planning.planReassignmentFor(cluster, { kind: 'explicit', partitions: [{ topic: TOPIC, partition: 0, replicas }] });
+    expect(summary).toMatchObject({ moves: 1, batches: 1 });
+    expect(summary.ref.hosts).toEqual(['kafka-1', 'kafka-2', 'kafka-3']);
+    expect(await planning.checkStoredPlan(cluster, summary.ref)).toEqual({ hosts: ['kafka-1', 'kafka-2', 'kafka-3'], lines: 2 });
+    const batch = { kind: 'moves' as const, index: 0 };
+    expect(await planning.describeStoredBatch(cluster, summary.ref, batch)).toMatchObject({ partitions: 1 });
+    const fileOn = (name: string) => `${planDirOf(inventoryHost(inventory, name))}/${cluster}-${summary.ref.id}.jsonl`;
+    const sh = async (name: string, command: string) => (await shell.exec(inventoryHost(inventory, name), command, { timeoutMs: 15_000 })).stdout.trim();
+    // A copy changed on one host: the next host serves the batch.
+    await sh('kafka-1', `sed -i '2s/"partition":0/"partition":1/' ${fileOn('kafka-1')}`);
+    expect(await planning.describeStoredBatch(cluster, summary.ref, batch)).toMatchObject({ partitions: 1 });
+    // Changed on every host: the run must stop, not move something else.
+    for (const h of ['kafka-2', 'kafka-3']) await sh(h, `sed -i '2s/"partition":0/"partition":1/' ${fileOn(h)}`);
+    const refused = await planning.describeStoredBatch(cluster, summary.ref, batch).catch((e: unknown) => e);
+    expect(findFailure(refused, FailureType.UnsafeToProceed)?.message).toMatch(/is missing or does not match on every host that held it \(kafka-1: line 1 does not match/);
+    await planning.discardReassignmentPlan(cluster, summary.ref);
+    for (const h of ['kafka-1', 'kafka-2', 'kafka-3']) expect(await sh(h, `ls ${planDirOf(inventoryHost(inventory, h))}`)).toBe('');
+    const gone = await planning.describeStoredBatch(cluster, summary.ref, batch).catch((e: unknown) => e);
+    expect(findFailure(gone, FailureType.UnsafeToProceed)?.message).toContain('kafka-1: missing; kafka-2: missing; kafka-3: missing');
   });
 });
 

@@ -7,9 +7,11 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
-import { planFromMetadata } from '../../activities/reassignment-plan';
+import { replicasOnBrokers } from '../../activities/cluster-reads';
+import { type ReassignmentPlanActivities, reassignmentPlanActivities } from '../../activities/reassignment-plan';
+import { MemoryPlanStore } from '../support/plan-store';
+import { withRollingPreflight } from '../support/rolling-preflight';
 import { type ClusterMetadata } from '../../src/model/cluster';
-import { verifyAssignment } from '../../src/reassignment-exec';
 import { type ReplicaMove } from '../../src/reassignment/types';
 import { ClusterBuilder, expectedNode, hostObservation, quorum } from '../unit/health/builder';
 
@@ -71,7 +73,20 @@ export class FakeWorld {
     ) as unknown as Activities;
   }
 
+  private readonly store = new MemoryPlanStore();
+
   private fakes(): Activities {
+    const all = this.fakeOps();
+    const withPlans = {
+      ...all,
+      // The real plan activities over the fake reassignment ops and an in-memory plan store.
+      ...reassignmentPlanActivities({ readMetadata: async () => structuredClone(this.metadata), store: this.store, ops: all }),
+      findReplicasOnBrokers: async (_c: string, ids: number[]) => replicasOnBrokers(this.metadata, ids),
+    };
+    return withRollingPreflight(withPlans);
+  }
+
+  private fakeOps(): Omit<Activities, keyof ReassignmentPlanActivities | 'findReplicasOnBrokers' | 'planRollingRestartFor'> {
     const waited = { elapsedMs: 1 };
     const quorumNow = () => quorum(3).voters(1, 2, 3).build();
     const changed = { changed: true, changes: [], warnings: [] };
@@ -141,12 +156,6 @@ export class FakeWorld {
       cancelReassignment: async (_c, partitions) => ({ cancelled: partitions, notInFlight: [], revertedDirectly: [], replicasAfter: [], latencyMs: 1 }),
       electPreferredLeaders: async (_c, partitions) => ({ elected: partitions, notNeeded: [] }),
       listThrottledEntities: async () => [],
-      planReassignmentFor: async (_c, goal) => planFromMetadata(structuredClone(this.metadata), goal),
-      verifyAssignmentFor: async (_c, target) =>
-        verifyAssignment(
-          target,
-          this.metadata.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, replicas: p.replicas, leader: p.leader }))),
-        ),
       formatBrokerStorage: async () => ({ clusterId: 'fake-cluster', output: '' }),
       unregisterBroker: async () => ({ unregistered: true }),
       finalizeMetadataVersion: async () => ({ before: '3.9-IV0', after: '4.3-IV0' }),

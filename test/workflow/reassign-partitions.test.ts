@@ -2,19 +2,21 @@ import { type Client } from '@temporalio/client';
 import { Context } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
-import { planFromMetadata } from '../../activities/reassignment-plan';
+import { replicasOnBrokers } from '../../activities/cluster-reads';
+import { planFromMetadata, type ReassignmentPlanActivities, reassignmentPlanActivities } from '../../activities/reassignment-plan';
 import { abortUpdate, approveUpdate, pauseUpdate, progressQuery, resumeUpdate } from '../../src/names';
 import { type ClusterMetadata } from '../../src/model/cluster';
-import { brokersCounted, type EntityThrottleConfigs, type MoveStep, verifyAssignment } from '../../src/reassignment-exec';
+import { brokersCounted, type EntityThrottleConfigs, type MoveStep } from '../../src/reassignment-exec';
 import { type ReplicaMove } from '../../src/reassignment/types';
 import { reassignmentPlanQuery, type ReassignPartitionsResult } from '../../workflows/reassign-partitions';
+import { MemoryPlanStore } from '../support/plan-store';
 import { delegatingActivities, eventually, runFailure, startWorkflowTestBed, testWorkflowBundle, waitingAtGate, type WorkflowTestBed } from '../support/temporal';
 import { ClusterBuilder } from '../unit/health/builder';
 
 type Fakes = Pick<
   Activities,
-  | 'planReassignmentFor'
-  | 'verifyAssignmentFor'
+  | keyof ReassignmentPlanActivities
+  | 'findReplicasOnBrokers'
   | 'readThrottleConfigs'
   | 'applyThrottles'
   | 'removeThrottles'
@@ -47,6 +49,8 @@ class FakeCluster {
   /** When set, waits block until released (or cancelled). */
   hold: { release: () => void; promise: Promise<void> } | null = null;
   failSubmitOnBatch: number | null = null;
+  /** The plans on the "hosts": shared by every worker, as the files on the cluster's hosts are. */
+  store = new MemoryPlanStore();
 
   constructor() {
     this.metadata = ClusterBuilder.kraft()
@@ -75,13 +79,36 @@ class FakeCluster {
   }
 
   activities(): Fakes {
+    const ops = this.reassignmentOps();
     return {
-      planReassignmentFor: async (_c, goal) => planFromMetadata(structuredClone(this.metadata), goal),
-      verifyAssignmentFor: async (_c, target) =>
-        verifyAssignment(
-          target,
-          this.metadata.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partition, replicas: p.replicas, leader: p.leader }))),
-        ),
+      // The real plan activities, on this simulated cluster and an in-memory store.
+      ...reassignmentPlanActivities({ readMetadata: async () => structuredClone(this.metadata), store: this.store, ops }),
+      ...ops,
+      findReplicasOnBrokers: async (_c, ids) => replicasOnBrokers(this.metadata, ids),
+      acquireClusterLock: async () => undefined,
+      releaseClusterLock: async () => undefined,
+      describeInventory: async (cluster) => ({
+        cluster,
+        mode: 'kraft' as const,
+        expected: [1, 2, 3, 4].map((id) => ({ host: `kafka-${id}`, nodeId: id, roles: ['broker' as const], rack: null })),
+      }),
+      readClusterMetadata: async () => structuredClone(this.metadata),
+      formatBrokerStorage: async (_c, host) => (this.log.push(`format ${host}`), { clusterId: 'x', output: '' }),
+      startNode: async (_c, host) => (this.log.push(`start ${host}`), { alreadyRunning: false, output: '' }),
+      waitForBrokerRegistered: async (_c, id) => (this.log.push(`registered ${id}`), { elapsedMs: 1 }),
+      stopNode: async (_c, host) => (this.log.push(`stop ${host}`), { wasRunning: true, output: '' }),
+      waitForProcessExit: async (_c, host) => (this.log.push(`exited ${host}`), { elapsedMs: 1 }),
+      waitForBrokerDeregistered: async (_c, id) => (this.log.push(`deregistered ${id}`), { elapsedMs: 1 }),
+      unregisterBroker: async (_c, id) => (this.log.push(`unregister ${id}`), { unregistered: true }),
+    };
+  }
+
+  /** The reassignment side effects, on the simulated cluster. */
+  reassignmentOps(): Pick<
+    Activities,
+    'readThrottleConfigs' | 'applyThrottles' | 'removeThrottles' | 'submitReassignment' | 'waitForReassignment' | 'cancelReassignment' | 'electPreferredLeaders' | 'listThrottledEntities'
+  > {
+    return {
       readThrottleConfigs: async (_c, topics, brokers) => [
         ...topics.map((t) => structuredClone(this.throttles.get(`topics:${t}`)) ?? { entityType: 'topics' as const, entityName: t, configs: [] }),
         ...brokers.map((b) => structuredClone(this.throttles.get(`brokers:${b}`)) ?? { entityType: 'brokers' as const, entityName: String(b), configs: [] }),
@@ -139,21 +166,6 @@ class FakeCluster {
         [...this.throttles.values()]
           .map((e) => ({ ...e, configs: e.configs.filter((c) => !(e.entityName === 'orders' && c.value === '0:1')) }))
           .filter((e) => e.configs.length > 0),
-      acquireClusterLock: async () => undefined,
-      releaseClusterLock: async () => undefined,
-      describeInventory: async (cluster) => ({
-        cluster,
-        mode: 'kraft' as const,
-        expected: [1, 2, 3, 4].map((id) => ({ host: `kafka-${id}`, nodeId: id, roles: ['broker' as const], rack: null })),
-      }),
-      readClusterMetadata: async () => structuredClone(this.metadata),
-      formatBrokerStorage: async (_c, host) => (this.log.push(`format ${host}`), { clusterId: 'x', output: '' }),
-      startNode: async (_c, host) => (this.log.push(`start ${host}`), { alreadyRunning: false, output: '' }),
-      waitForBrokerRegistered: async (_c, id) => (this.log.push(`registered ${id}`), { elapsedMs: 1 }),
-      stopNode: async (_c, host) => (this.log.push(`stop ${host}`), { wasRunning: true, output: '' }),
-      waitForProcessExit: async (_c, host) => (this.log.push(`exited ${host}`), { elapsedMs: 1 }),
-      waitForBrokerDeregistered: async (_c, id) => (this.log.push(`deregistered ${id}`), { elapsedMs: 1 }),
-      unregisterBroker: async (_c, id) => (this.log.push(`unregister ${id}`), { unregistered: true }),
     };
   }
 }
@@ -186,14 +198,20 @@ const approve = (h: Handle) => h.executeUpdate(approveUpdate, { args: [{ gate: '
 const failureOf = (h: Handle) => runFailure(h.result());
 
 test('the plan is shown and waits for approval; the approved plan is executed exactly, then verified', async () => {
+  const whole = planFromMetadata(structuredClone(fake.metadata), { kind: 'addBrokers', brokerIds: [4] }).plan;
   const h = await start({ throttleBytesPerSec: 1_000_000 });
   await waitingAt(h, 'approve-plan');
   expect(fake.submitted).toEqual([]);
-  const plan = await h.query(reassignmentPlanQuery);
+  const shown = await h.query(reassignmentPlanQuery);
   // Rack-aware: broker 4 shares rack-1 with broker 1, and RF 3 over 3 racks puts one replica per partition in
   // each rack, so broker 4 takes half of rack-1's 8 replicas.
-  expect(plan?.plan.stats.replicasMoved).toBe(4);
-  expect(plan?.plan.stats.lowerBound).toBe(4);
+  expect(shown?.stats.replicasMoved).toBe(4);
+  expect(shown?.stats.lowerBound).toBe(4);
+  expect(shown?.fingerprint).toBe(planFromMetadata(structuredClone(fake.metadata), { kind: 'addBrokers', brokerIds: [4] }).fingerprint);
+  // The whole plan is on the hosts, not in the workflow: the summary shows the first moves.
+  expect(shown?.ref.hosts).toEqual(['kafka-1', 'kafka-2', 'kafka-3']);
+  expect(shown?.firstMoves.map((m) => [m.partition, m.to])).toEqual(whole.moves.map((m) => [m.partition, m.to]));
+  const plan = { plan: whole };
   await approve(h);
   const result: ReassignPartitionsResult = await h.result();
   expect(result).toMatchObject({ replicasMoved: 4, lowerBound: 4, approvedBy: 'sre-on-call', throttlesLeft: [] });
@@ -207,6 +225,33 @@ test('the plan is shown and waits for approval; the approved plan is executed ex
   expect(fake.throttles.get('topics:orders')?.configs).toEqual([{ name: 'leader.replication.throttled.replicas', value: '0:1' }]);
   expect([...fake.throttles.keys()]).toEqual(['topics:orders']);
   expect(fake.log.at(-1)).toBe('elect');
+  // Done: the stored plan is removed from the hosts.
+  expect(fake.store.files.size).toBe(0);
+});
+
+test('a stored plan that no longer matches on every host stops the run before anything moves', async () => {
+  const h = await start({ throttleBytesPerSec: 1_000_000 });
+  await waitingAt(h, 'approve-plan');
+  // Someone edits the plan on every host while it waits: batch 1 now moves a partition the plan did not.
+  for (const [key, lines] of fake.store.files) {
+    const batch = JSON.parse(lines[1] as string) as { moves: { partition: number }[] };
+    batch.moves[0]!.partition = 7;
+    fake.store.files.set(key, [lines[0] as string, JSON.stringify(batch), ...lines.slice(2)]);
+  }
+  await approve(h);
+  const f = await failureOf(h);
+  expect(f.type).toBe('UnsafeToProceed');
+  expect(f.message).toMatch(/the stored plan [0-9a-f]{16} is missing or does not match on every host that held it \(kafka-1: line 1 does not match/);
+  expect(fake.submitted).toEqual([]);
+  expect([...fake.throttles.keys()]).toEqual(['topics:orders']);
+});
+
+test('a copy lost on one host: the batches load from the next host that holds the plan', async () => {
+  const h = await start({ throttleBytesPerSec: 1_000_000 });
+  await waitingAt(h, 'approve-plan');
+  for (const key of [...fake.store.files.keys()]) if (key.startsWith('kafka-1:')) fake.store.files.delete(key);
+  await approve(h);
+  expect((await h.result()).replicasMoved).toBe(4);
 });
 
 test('when the cluster changes before approval, it re-plans and asks again', async () => {

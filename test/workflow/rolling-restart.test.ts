@@ -6,12 +6,14 @@ import type { Activities } from '../../activities';
 import { abortUpdate, approveUpdate, pauseUpdate, progressQuery, resumeUpdate } from '../../src/names';
 import { NodeWaitFailure } from '../../src/rolling';
 import { type RollingRestartResult } from '../../workflows/rolling-restart';
+import { withRollingPreflight } from '../support/rolling-preflight';
 import { delegatingActivities, eventually, runFailure, startWorkflowTestBed, testWorkflowBundle, waitingAtGate, type WorkflowTestBed } from '../support/temporal';
 import { ClusterBuilder, expectedNode, hostObservation, quorum } from '../unit/health/builder';
 
 type Fakes = Pick<
   Activities,
   | 'describeInventory'
+  | 'planRollingRestartFor'
   | 'readClusterMetadata'
   | 'readQuorumState'
   | 'observeQuorum'
@@ -85,6 +87,10 @@ class FakeNodes {
   }
 
   activities(): Fakes {
+    return withRollingPreflight(this.reads());
+  }
+
+  private reads(): Omit<Fakes, 'planRollingRestartFor'> {
     const zk = this.mode === 'zookeeper';
     const roles = zk ? (['broker'] as const) : COMBINED;
     const metadata = () =>
@@ -157,7 +163,7 @@ let fake: FakeNodes;
 
 beforeAll(async () => {
   const names = Object.keys(new FakeNodes().activities()) as (keyof Fakes)[];
-  bed = await startWorkflowTestBed(TASK_QUEUE, delegatingActivities(names, () => fake.activities()));
+  bed = await startWorkflowTestBed(TASK_QUEUE, delegatingActivities(names, () => withRollingPreflight(fake.activities())));
   client = bed.client;
 }, 120_000);
 afterAll(async () => bed?.stop());
@@ -412,7 +418,7 @@ test('abort while a node is down: it is started again (on its previous version d
 
 test('a worker restart mid-node neither restarts the node twice nor skips its wait', async () => {
   const queue = `${TASK_QUEUE}-restart`;
-  const makeWorker = async () => Worker.create({ connection: bed.env.nativeConnection, taskQueue: queue, workflowBundle: await testWorkflowBundle(), activities: fake.activities() });
+  const makeWorker = async () => Worker.create({ connection: bed.env.nativeConnection, taskQueue: queue, workflowBundle: await testWorkflowBundle(), activities: withRollingPreflight(fake.activities()) });
   fake.hold('registered 1');
   const h = await start({}, queue);
   await (await makeWorker()).runUntil(eventually(() => fake.log.includes('registered 1'), 20_000, 'node 1 registering'));

@@ -13,6 +13,7 @@ describe('rollingRestart input', () => {
       timeouts: { ...DEFAULT_TIMEOUTS },
       preferredLeaderElection: true,
       rollbackPolicy: 'after-approval',
+      nodesPerSlice: 50,
     });
   });
 
