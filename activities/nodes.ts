@@ -16,6 +16,7 @@ import { type InstallSource } from '../src/rolling/input';
 import { BROKER_STATE_LOG_PATTERN, type BrokerStateReading, brokerStateFrom, type LeaderElectionOutcome, parseLeaderElection, partitionsToLeadAgain, versionFromClientsJar } from '../src/rolling/tool-output';
 import { type ClusterRegistry, kafkaClient } from './clusters';
 import { createClusterReadActivities, runKafkaTool } from './cluster-reads';
+import { isKafkaRunning } from './node-status';
 import { type CommandResult, type HostShell } from './ssh';
 
 export interface NodeActivityDeps {
@@ -329,17 +330,8 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
 
   const run = (host: InventoryHost, command: string, timeoutMs = 60_000): Promise<CommandResult> => shell.exec(host, command, { timeoutMs });
 
-  /**
-   * The status template's answer, read as LSB status codes: 0 running; 1, 2 or 3 not running. Anything else
-   * (4 unknown, 126/127 not runnable, 255 or no exit status from SSH) is no answer and throws: a wait must
-   * not take a dropped SSH channel for a stopped broker.
-   */
-  const isRunning = async (host: InventoryHost): Promise<boolean> => {
-    const r = await run(host, renderCommand(host.kafka.commands.status, host), 30_000);
-    if (r.code === 0) return true;
-    if (r.code >= 1 && r.code <= 3) return false;
-    throw new Error(`status of Kafka on ${host.name} unknown: the status command exited ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(-300)}` : ''}`);
-  };
+  /** Running (LSB 0), not running (1-3), else throws: see isKafkaRunning. */
+  const isRunning = (host: InventoryHost): Promise<boolean> => isKafkaRunning(shell, host);
 
   const statusShell = (host: InventoryHost): string => `( ${renderCommand(host.kafka.commands.status, host)} ) >/dev/null 2>&1`;
 
