@@ -16,6 +16,7 @@ import { type InstallSource } from '../src/rolling/input';
 import { BROKER_STATE_LOG_PATTERN, type BrokerStateReading, brokerStateFrom, type LeaderElectionOutcome, parseLeaderElection, partitionsToLeadAgain, versionFromClientsJar } from '../src/rolling/tool-output';
 import { type ClusterRegistry, kafkaClient } from './clusters';
 import { createClusterReadActivities, runKafkaTool } from './cluster-reads';
+import { withHostFile } from './host-files';
 import { isKafkaRunning } from './node-status';
 import { type CommandResult, type HostShell } from './ssh';
 
@@ -833,23 +834,12 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
           exec: async (h, command, opts) => (last = await shell.exec(h, command, opts)),
           close: async () => undefined, // the shared shell outlives this call
         };
-        let jsonFile: string | null = null;
-        try {
-          const args = ['--election-type', 'PREFERRED'];
-          if (scope.partitions) {
-            const json = JSON.stringify({ partitions: scope.partitions.map((p) => ({ topic: p.topic, partition: p.partition })) });
-            const mk = await run(host, `f="$(mktemp)" && printf %s ${shellQuote(json)} > "$f" && echo "$f"`);
-            if (mk.code !== 0) throw new Error(`cannot write the partition list on ${host.name}: ${mk.stderr.trim()}`);
-            jsonFile = mk.stdout.trim();
-            args.push('--path-to-json-file', jsonFile);
-          } else {
-            args.push('--all-topic-partitions');
-          }
+        const elect = async (args: string[]): Promise<LeaderElectionResult> => {
           let stdout: string;
           try {
             stdout = await keepHeartbeating(
               { step: 'preferred leader election', host: host.name },
-              runKafkaTool(recording, host, inv.bootstrapServers, inv.client.toolCommandConfig, 'kafka-leader-election.sh', args, { timeoutMs: 120_000 }),
+              runKafkaTool(recording, host, inv.bootstrapServers, inv.client.toolCommandConfig, 'kafka-leader-election.sh', ['--election-type', 'PREFERRED', ...args], { timeoutMs: 120_000 }),
             );
           } catch (err) {
             const r = last as CommandResult | null;
@@ -858,11 +848,16 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
             stdout = `${r.stdout}\n${r.stderr}`;
           }
           return { host: host.name, ...parseLeaderElection(stdout) };
+        };
+        try {
+          const partitions = scope.partitions;
+          if (!partitions) return await elect(['--all-topic-partitions']);
+          // The list goes to a host file on stdin: thousands of partitions do not fit on a command line.
+          const json = JSON.stringify({ partitions: partitions.map((p) => ({ topic: p.topic, partition: p.partition })) });
+          return await withHostFile(shell, host, json, (file) => elect(['--path-to-json-file', file]));
         } catch (err) {
           rethrowCancellation(err);
           errors.push(`${host.name}: ${firstLine(err)}`);
-        } finally {
-          if (jsonFile) await run(host, `rm -f ${shellQuote(jsonFile)}`).catch(() => undefined);
         }
       }
       throw new Error(`preferred leader election failed on every host: ${errors.join('; ')}`);

@@ -28,6 +28,7 @@ import {
   sameSet,
 } from '../src/reassignment-exec';
 import { type ClusterRegistry, kafkaClient } from './clusters';
+import { withHostFile } from './host-files';
 import { type HostShell } from './ssh';
 
 export interface ReassignmentActivityDeps {
@@ -640,24 +641,4 @@ async function runTool(shell: HostShell, host: InventoryHost, inv: Inventory, to
   const r = await execTool(shell, host, inv, tool, args);
   if (r.code !== 0) throw new Error(`${tool} on ${host.name} exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-800)}`);
   return r.stdout;
-}
-
-/**
- * Writes content to a fresh private temp file on the host, runs fn with its path, and removes it. Written in
- * chunks: one SSH command line must stay under the kernel's 128 KiB argument limit.
- */
-async function withHostFile<T>(shell: HostShell, host: InventoryHost, content: string, fn: (path: string) => Promise<T>): Promise<T> {
-  const made = await shell.exec(host, 'umask 077 && mktemp "${TMPDIR:-/tmp}/kafka-runbooks.XXXXXXXX"', { timeoutMs: 15_000 });
-  const path = made.stdout.trim();
-  if (made.code !== 0 || !path.startsWith('/')) throw new Error(`mktemp on ${host.name} failed: ${(made.stderr || made.stdout).trim()}`);
-  try {
-    const chunk = 32 * 1024;
-    for (let i = 0; i < content.length; i += chunk) {
-      const w = await shell.exec(host, `printf '%s' ${shellQuote(content.slice(i, i + chunk))} >> ${shellQuote(path)}`, { timeoutMs: 15_000 });
-      if (w.code !== 0) throw new Error(`writing ${path} on ${host.name} failed: ${w.stderr.trim()}`);
-    }
-    return await fn(path);
-  } finally {
-    await shell.exec(host, `rm -f ${shellQuote(path)}`, { timeoutMs: 15_000 }).catch(() => undefined);
-  }
 }
