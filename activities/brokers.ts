@@ -148,7 +148,9 @@ export function createBrokerActivities({ clusters, shell }: { clusters: ClusterR
         return checked.path;
       });
       if (await isKafkaRunning(shell, host)) throw unsafeToProceed(`${hostName}: Kafka is running; refusing to delete its data`);
-      const clusterId = await readClusterId(inv);
+      const { clusterId, brokerIds } = await describeClusterIds(inv);
+      // A second opinion beside the status template: a broker the cluster still lists is running.
+      if (brokerIds.includes(host.nodeId)) throw unsafeToProceed(`${hostName}: broker ${host.nodeId} is still registered in cluster ${cluster}; refusing to delete its data`);
       if (!clusterId) throw unsafeToProceed(`cluster ${cluster} did not report its cluster ID; cannot prove the data dirs of ${hostName} are its own`);
       const refusals: string[] = [];
       const toWipe: string[] = [];
@@ -173,12 +175,13 @@ export function createBrokerActivities({ clusters, shell }: { clusters: ClusterR
   };
 }
 
-/** The cluster ID the brokers report (DescribeCluster), without reading the rest of the metadata. */
-async function readClusterId(inv: Inventory): Promise<string | null> {
+/** The cluster ID and the registered broker ids (DescribeCluster), without reading the rest of the metadata. */
+async function describeClusterIds(inv: Inventory): Promise<{ clusterId: string | null; brokerIds: number[] }> {
   const admin = kafkaClient(inv).admin();
   await admin.connect();
   try {
-    return (await admin.describeCluster()).clusterId || null;
+    const described = await admin.describeCluster();
+    return { clusterId: described.clusterId || null, brokerIds: described.brokers.map((b) => b.nodeId) };
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

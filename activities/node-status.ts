@@ -10,6 +10,7 @@ import { type HostShell } from './ssh';
 export async function isKafkaRunning(shell: HostShell, host: InventoryHost, timeoutMs = 30_000): Promise<boolean> {
   const r = await shell.exec(host, renderCommand(host.kafka.commands.status, host), { timeoutMs });
   if (r.code === 0) return true;
-  if (r.code >= 1 && r.code <= 3) return false;
+  // sudo exits 1 when it refuses (no terminal for a password, not in sudoers): that is no answer, not "stopped".
+  if (r.code >= 1 && r.code <= 3 && !/^sudo: /m.test(r.stderr)) return false;
   throw new Error(`status of Kafka on ${host.name} unknown: the status command exited ${r.code}${r.stderr.trim() ? `: ${r.stderr.trim().slice(-300)}` : ''}`);
 }
