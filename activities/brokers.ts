@@ -1,8 +1,10 @@
 import { invalidInput, unsafeToProceed } from '../src/errors';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
 import { scrub } from '../src/redact';
+import { type Inventory, type InventoryHost, normaliseDataDir } from '../src/inventory/schema';
 import { type ClusterRegistry, kafkaClient } from './clusters';
 import { readMetadata, runKafkaTool } from './cluster-reads';
+import { isKafkaRunning } from './node-status';
 import { type HostShell } from './ssh';
 
 /** Provisioning and retiring broker hosts: the steps around a reassignment when brokers come and go. */
@@ -125,17 +127,80 @@ export function createBrokerActivities({ clusters, shell }: { clusters: ClusterR
       return { partition, offset, roundTripMs: Date.now() - started };
     },
 
-    /** Deletes a stopped, empty broker's data. Only behind its own approval gate. */
+    /** The data dirs of these hosts as the inventory lists them: what the `wipe-data` gate shows before anything is deleted. */
+    async describeDataDirs(cluster: string, hostNames: string[]): Promise<{ host: string; dataDirs: string[] }[]> {
+      return hostNames.map((name) => ({ host: name, dataDirs: clusters.host(cluster, name).kafka.dataDirs }));
+    },
+
+    /**
+     * Deletes a stopped, empty broker's data. Only behind its own approval gate. Refuses (UnsafeToProceed) unless
+     * the status template says Kafka is stopped (LSB 1-3; any other exit is no answer and throws), and unless
+     * every data dir's meta.properties names this node and this cluster. Every dir is checked before any is
+     * touched: one wrong dir and nothing is deleted. A dir already empty counts as wiped (a retry finds it so);
+     * meta.properties goes last, so an interrupted wipe is still recognised as this node's.
+     */
     async wipeBrokerData(cluster: string, hostName: string): Promise<{ wiped: string[] }> {
+      const inv = clusters.get(cluster);
       const host = clusters.host(cluster, hostName);
-      const status = await shell.exec(host, renderCommand(host.kafka.commands.status, host));
-      if (status.code === 0) throw unsafeToProceed(`${hostName}: Kafka is running; refusing to delete its data`);
-      const dirs = host.kafka.dataDirs.filter((d) => d.length > 1 && d !== '/');
-      const r = await shell.exec(host, dirs.map((d) => `rm -rf -- ${shellQuote(d)}/*`).join(' && '));
-      if (r.code !== 0) throw new Error(`wiping ${hostName} failed: ${scrub(r.stderr)}`);
+      if (host.nodeId === null) throw invalidInput(`${hostName} has no node id in the inventory of cluster ${cluster}`);
+      const dirs = host.kafka.dataDirs.map((d) => {
+        const checked = normaliseDataDir(d); // the inventory schema refuses these already; a wipe checks again
+        if ('problem' in checked) throw invalidInput(`${hostName}: data dir ${checked.problem}`);
+        return checked.path;
+      });
+      if (await isKafkaRunning(shell, host)) throw unsafeToProceed(`${hostName}: Kafka is running; refusing to delete its data`);
+      const { clusterId, brokerIds } = await describeClusterIds(inv);
+      // A second opinion beside the status template: a broker the cluster still lists is running.
+      if (brokerIds.includes(host.nodeId)) throw unsafeToProceed(`${hostName}: broker ${host.nodeId} is still registered in cluster ${cluster}; refusing to delete its data`);
+      if (!clusterId) throw unsafeToProceed(`cluster ${cluster} did not report its cluster ID; cannot prove the data dirs of ${hostName} are its own`);
+      const refusals: string[] = [];
+      const toWipe: string[] = [];
+      for (const dir of dirs) {
+        const owner = await readDataDirOwner(shell, host, dir);
+        if (owner === 'empty') continue;
+        if (owner === 'no meta.properties') refusals.push(`${dir} has no meta.properties`);
+        else if (owner.nodeId !== String(host.nodeId)) refusals.push(`${dir}/meta.properties names node ${owner.nodeId ?? '(none)'}, not ${host.nodeId}`);
+        else if (owner.clusterId !== clusterId) refusals.push(`${dir}/meta.properties names cluster ${owner.clusterId ?? '(none)'}, not ${clusterId}`);
+        else toWipe.push(dir);
+      }
+      if (refusals.length > 0) {
+        throw unsafeToProceed(`${hostName}: not deleting any data dir, since not every one is provably node ${host.nodeId}'s of cluster ${cluster}: ${refusals.join('; ')}`, { refusals });
+      }
+      if (toWipe.length > 0) {
+        const wipe = toWipe.map((d) => `find ${shellQuote(d)} -mindepth 1 -maxdepth 1 ! -name meta.properties -exec rm -rf -- {} + && rm -f -- ${shellQuote(`${d}/meta.properties`)}`);
+        const r = await shell.exec(host, wipe.join(' && '));
+        if (r.code !== 0) throw new Error(`wiping ${hostName} failed: ${scrub(r.stderr)}`);
+      }
       return { wiped: dirs };
     },
   };
+}
+
+/** The cluster ID and the registered broker ids (DescribeCluster), without reading the rest of the metadata. */
+async function describeClusterIds(inv: Inventory): Promise<{ clusterId: string | null; brokerIds: number[] }> {
+  const admin = kafkaClient(inv).admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeCluster();
+    return { clusterId: described.clusterId || null, brokerIds: described.brokers.map((b) => b.nodeId) };
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+type DataDirOwner = 'empty' | 'no meta.properties' | { nodeId: string | null; clusterId: string | null };
+
+/** Whose data a dir holds, by its meta.properties (`node.id` in KRaft, `broker.id` in ZooKeeper mode). */
+async function readDataDirOwner(shell: HostShell, host: InventoryHost, dir: string): Promise<DataDirOwner> {
+  const d = shellQuote(dir);
+  const meta = shellQuote(`${dir}/meta.properties`);
+  const r = await shell.exec(host, `if [ ! -e ${d} ]; then echo EMPTY; else e="$(ls -A -- ${d})" || exit 2; if [ -z "$e" ]; then echo EMPTY; elif [ -f ${meta} ]; then echo META && cat -- ${meta}; else echo NOMETA; fi; fi`, { timeoutMs: 30_000 });
+  const [tag, ...lines] = r.stdout.split('\n');
+  if (r.code !== 0 || !tag) throw new Error(`cannot read ${dir}/meta.properties on ${host.name}: exit ${r.code}: ${r.stderr.trim().slice(-300)}`);
+  if (tag === 'EMPTY') return 'empty';
+  if (tag === 'NOMETA') return 'no meta.properties';
+  const props = new Map(lines.filter((l) => !l.startsWith('#') && l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()]));
+  return { nodeId: props.get('node.id') ?? props.get('broker.id') ?? null, clusterId: props.get('cluster.id') ?? null };
 }
 
 /** `kafka-features.sh describe` → the finalized level of one feature, e.g. "3.9-IV0" or "27". */

@@ -20,6 +20,8 @@ import { BROKER_STATE_LOG_PATTERN, type BrokerStateReading, brokerStateFrom, typ
 import { type ClusterRegistry, kafkaClient } from './clusters';
 import { createClusterReadActivities, runKafkaTool } from './cluster-reads';
 import { earlierAttemptDetails, keepHeartbeating } from './heartbeat';
+import { withHostFile } from './host-files';
+import { isKafkaRunning } from './node-status';
 import { type CommandResult, type HostShell } from './ssh';
 
 export interface NodeActivityDeps {
@@ -366,17 +368,8 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
 
   const run = (host: InventoryHost, command: string, timeoutMs = 60_000): Promise<CommandResult> => shell.exec(host, command, { timeoutMs });
 
-  /**
-   * The status template's answer, read as LSB status codes: 0 running; 1, 2 or 3 not running. Anything else
-   * (4 unknown, 126/127 not runnable, 255 or no exit status from SSH) is no answer and throws: a wait must
-   * not take a dropped SSH channel for a stopped broker.
-   */
-  const isRunning = async (host: InventoryHost): Promise<boolean> => {
-    const r = await run(host, renderCommand(host.kafka.commands.status, host), 30_000);
-    if (r.code === 0) return true;
-    if (r.code >= 1 && r.code <= 3) return false;
-    throw new Error(`status of Kafka on ${host.name} unknown: the status command exited ${r.code}${r.stderr.trim() ? `: ${scrub(r.stderr, 300)}` : ''}`);
-  };
+  /** Running (LSB 0), not running (1-3), else throws: see isKafkaRunning. */
+  const isRunning = (host: InventoryHost): Promise<boolean> => isKafkaRunning(shell, host);
 
   const statusShell = (host: InventoryHost): string => `( ${renderCommand(host.kafka.commands.status, host)} ) >/dev/null 2>&1`;
 
@@ -892,22 +885,11 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
           exec: async (h, command, opts) => (last = await shell.exec(h, command, opts)),
           close: async () => undefined, // the shared shell outlives this call
         };
-        let jsonFile: string | null = null;
-        try {
-          const args = ['--election-type', 'PREFERRED'];
-          if (scope.partitions) {
-            const json = JSON.stringify({ partitions: scope.partitions.map((p) => ({ topic: p.topic, partition: p.partition })) });
-            const mk = await run(host, `f="$(mktemp)" && printf %s ${shellQuote(json)} > "$f" && echo "$f"`);
-            if (mk.code !== 0) throw new Error(`cannot write the partition list on ${host.name}: ${scrub(mk.stderr)}`);
-            jsonFile = mk.stdout.trim();
-            args.push('--path-to-json-file', jsonFile);
-          } else {
-            args.push('--all-topic-partitions');
-          }
+        const elect = async (args: string[]): Promise<LeaderElectionResult> => {
           let stdout: string;
           try {
             stdout = await heartbeatWhile({ step: 'preferred leader election', host: host.name }, () =>
-              runKafkaTool(recording, host, inv.bootstrapServers, inv.client.toolCommandConfig, 'kafka-leader-election.sh', args, { timeoutMs: 120_000 }),
+              runKafkaTool(recording, host, inv.bootstrapServers, inv.client.toolCommandConfig, 'kafka-leader-election.sh', ['--election-type', 'PREFERRED', ...args], { timeoutMs: 120_000 }),
             );
           } catch (err) {
             const r = last as CommandResult | null;
@@ -916,11 +898,16 @@ export function createNodeActivities({ clusters, shell, pollIntervalMs = 1000 }:
             stdout = `${r.stdout}\n${r.stderr}`;
           }
           return { host: host.name, ...parseLeaderElection(stdout) };
+        };
+        try {
+          const partitions = scope.partitions;
+          if (!partitions) return await elect(['--all-topic-partitions']);
+          // The list goes to a host file on stdin: thousands of partitions do not fit on a command line.
+          const json = JSON.stringify({ partitions: partitions.map((p) => ({ topic: p.topic, partition: p.partition })) });
+          return await withHostFile(shell, host, json, (file) => elect(['--path-to-json-file', file]));
         } catch (err) {
           rethrowCancellation(err);
           errors.push(`${host.name}: ${firstLine(err)}`);
-        } finally {
-          if (jsonFile) await run(host, `rm -f ${shellQuote(jsonFile)}`).catch(() => undefined);
         }
       }
       throw new Error(`preferred leader election failed on every host: ${errors.join('; ')}`);

@@ -30,6 +30,7 @@ import {
 } from '../src/reassignment-exec';
 import { type ClusterRegistry, kafkaClient } from './clusters';
 import { earlierAttemptDetails, keepHeartbeating } from './heartbeat';
+import { withHostFile } from './host-files';
 import { type HostShell } from './ssh';
 
 export interface ReassignmentActivityDeps {
@@ -645,21 +646,4 @@ async function runTool(shell: HostShell, host: InventoryHost, inv: Inventory, to
   const r = await execTool(shell, host, inv, tool, args);
   if (r.code !== 0) throw new Error(`${tool} on ${host.name} exited ${r.code}: ${scrub(r.stderr || r.stdout)}`);
   return r.stdout;
-}
-
-/**
- * Writes content to a fresh private temp file on the host, runs fn with its path, and removes it. The content
- * travels on the command's standard input: no size limit, and never on a command line.
- */
-async function withHostFile<T>(shell: HostShell, host: InventoryHost, content: string, fn: (path: string) => Promise<T>): Promise<T> {
-  const made = await shell.exec(host, 'umask 077 && mktemp "${TMPDIR:-/tmp}/kafka-runbooks.XXXXXXXX"', { timeoutMs: 15_000 });
-  const path = made.stdout.trim();
-  if (made.code !== 0 || !path.startsWith('/')) throw new Error(`mktemp on ${host.name} failed: ${scrub(made.stderr || made.stdout)}`);
-  try {
-    const w = await shell.exec(host, `cat > ${shellQuote(path)}`, { timeoutMs: 60_000, stdin: content });
-    if (w.code !== 0) throw new Error(`writing ${path} on ${host.name} failed: ${scrub(w.stderr)}`);
-    return await fn(path);
-  } finally {
-    await shell.exec(host, `rm -f ${shellQuote(path)}`, { timeoutMs: 15_000 }).catch(() => undefined);
-  }
 }

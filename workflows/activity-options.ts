@@ -52,6 +52,7 @@ export const ACTIVITY_KINDS = {
   verifyReassignmentPlan: Read, // the metadata and the stored target
   throttlesLeftOfPlan: Read, // a few admin requests and the stored plan
   findReplicasOnBrokers: Read, // the metadata
+  describeDataDirs: Read, // the inventory, in memory
 
   planReassignmentFor: Plan, // the metadata, the planner in memory, the plan written to three hosts
   fingerprintReassignmentFor: Plan, // the metadata and the planner, nothing stored

@@ -1,5 +1,6 @@
 import { executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import { invalidInput, unsafeToProceed } from '../src/errors';
+import { type NodeRole } from '../src/model/cluster';
 import { type ReassignmentGoal } from '../src/reassignment';
 import { DEFAULT_WAIT_MS } from '../src/rolling/failures';
 import {
@@ -68,14 +69,14 @@ async function reassign(controls: RunbookControls, cluster: string, goal: Reassi
   );
 }
 
-/** Maps inventory host names to broker ids, refusing hosts that are not brokers of this cluster. */
-async function brokerIdsOf(cluster: string, hosts: string[]): Promise<{ host: string; nodeId: number }[]> {
+/** Maps inventory host names to broker ids (and their roles), refusing hosts that are not brokers of this cluster. */
+async function brokerIdsOf(cluster: string, hosts: string[]): Promise<{ host: string; nodeId: number; roles: NodeRole[] }[]> {
   const inv = await read.describeInventory(cluster);
   return hosts.map((name) => {
     const h = inv.expected.find((e) => e.host === name);
     if (!h) throw invalidInput(`hosts: "${name}" is not in the inventory of cluster ${cluster} (known: ${inv.expected.map((e) => e.host).join(', ')})`);
     if (!h.roles.includes('broker') || h.nodeId === null) throw invalidInput(`hosts: "${name}" is not a broker host`);
-    return { host: name, nodeId: h.nodeId };
+    return { host: name, nodeId: h.nodeId, roles: h.roles };
   });
 }
 
@@ -114,15 +115,27 @@ export interface DecommissionResult {
 
 /**
  * decommissionBroker: empty brokers, then (after approval) stop them, unregister them (KRaft), and optionally
- * wipe their data (after a second approval).
- * Guarantees: refuses before anything moves when the remaining brokers cannot hold every topic's replication
- * factor; moves exactly the replicas on the brokers; stops nothing that still holds a replica.
+ * wipe their data (after a second approval, whose prompt lists every data dir per host).
+ * Guarantees: refuses before anything moves when a host is also a KRaft controller (its removal from the quorum
+ * is a controller membership change this runbook does not make) or when the remaining brokers cannot hold every
+ * topic's replication factor; moves exactly the replicas on the brokers; stops nothing that still holds a replica;
+ * wipes only dirs whose meta.properties names the node and the cluster (see wipeBrokerData).
  */
 export async function decommissionBroker(rawInput: DecommissionBrokerInput): Promise<DecommissionResult> {
   const controls = disruptive('decommissionBroker', rawInput);
   return controls.run(async () => {
     const input = await controls.step('validate the input', async () => parseRunbookInput('decommissionBroker', decommissionBrokerInput, rawInput));
     const brokers = await controls.step('find the brokers in the inventory', () => brokerIdsOf(input.cluster, input.hosts));
+    // Stopping a voter for good without removing it from the quorum leaves the quorum counting a dead voter.
+    const controllers = brokers.filter((b) => b.roles.includes('controller'));
+    if (controllers.length > 0) {
+      throw unsafeToProceed(
+        `hosts: ${controllers.map((c) => `${c.host} (node ${c.nodeId})`).join(', ')} ${controllers.length === 1 ? 'is a KRaft controller' : 'are KRaft controllers'} as well as broker${controllers.length === 1 ? '' : 's'}: ` +
+          'decommissioning would take voters out of the controller quorum, which needs a controller membership change ' +
+          '(kafka-metadata-quorum.sh remove-controller) that this runbook does not make. Remove the controller from the quorum ' +
+          'and its controller role from the inventory first, or decommission broker-only hosts.',
+      );
+    }
     const ids = brokers.map((b) => b.nodeId);
     const reassignment = await reassign(controls, input.cluster, { kind: 'removeBrokers', brokerIds: ids }, input);
     // Counted on the worker: the whole metadata would not fit in history on a large cluster.
@@ -145,7 +158,9 @@ export async function decommissionBroker(rawInput: DecommissionBrokerInput): Pro
       }
     }
     if (input.wipeData) {
-      await controls.requireApproval('wipe-data', `delete the data dirs of ${input.hosts.join(', ')}? This cannot be undone.`);
+      const dirs = await controls.step('read the data dirs to wipe', () => read.describeDataDirs(input.cluster, input.hosts));
+      const listed = dirs.map((d) => `${d.host}: ${d.dataDirs.join(', ')}`).join('; ');
+      await controls.requireApproval('wipe-data', `delete everything in these data dirs (${listed})? This cannot be undone.`);
       for (const b of brokers) result.wiped.push(...(await controls.step(`wipe the data of ${b.host}`, () => hostOps.wipeBrokerData(input.cluster, b.host))).wiped);
     }
     return result;

@@ -121,6 +121,25 @@ const commandsSchema = z
   })
   .strict();
 
+/**
+ * A data dir as the wipe will delete under it: absolute; `//`, `/.` and a trailing `/` normalised away; no `..`
+ * segment (it could climb out of the dir named); at least two levels deep (`/var` refused, `/var/kafka` kept).
+ */
+export function normaliseDataDir(path: string): { path: string } | { problem: string } {
+  if (!path.startsWith('/')) return { problem: `"${path}" is not an absolute path` };
+  const segments = path.split('/').filter((s) => s !== '' && s !== '.');
+  if (segments.includes('..')) return { problem: `"${path}" has a ".." segment` };
+  if (segments.length < 2) return { problem: `"${path}" is shallower than two levels (e.g. /var/kafka)` };
+  return { path: `/${segments.join('/')}` };
+}
+
+export const dataDirSchema = z.string().transform((path, ctx) => {
+  const checked = normaliseDataDir(path);
+  if ('path' in checked) return checked.path;
+  ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${checked.problem}: a data dir must be an absolute path at least two levels deep, without ".."` });
+  return z.NEVER;
+});
+
 const kafkaLayoutSchema = z
   .object({
     /** Directory holding one install per version, e.g. /opt/kafka/kafka_2.13-3.9.2. */
@@ -136,7 +155,7 @@ const kafkaLayoutSchema = z
     /** Symlink to the running version's install. */
     currentLink: filePath.min(1).default('/opt/kafka/current'),
     configFile: filePath.min(1).default('/etc/kafka/server.properties'),
-    dataDirs: z.array(z.string().min(1)).min(1).default(['/var/lib/kafka/data']),
+    dataDirs: z.array(dataDirSchema).min(1).default(['/var/lib/kafka/data']),
     logDir: filePath.min(1).default('/var/log/kafka'),
     pidFile: filePath.min(1).default('/var/run/kafka/kafka.pid'),
     commands: commandsSchema.default({}),

@@ -161,6 +161,7 @@ export class FakeWorld {
       finalizeMetadataVersion: async () => ({ before: '3.9-IV0', after: '4.3-IV0' }),
       canaryRoundTrip: async () => ({ partition: 0, offset: '0', roundTripMs: 1 }),
       wipeBrokerData: async () => ({ wiped: ['/var/lib/kafka/data'] }),
+      describeDataDirs: async (_c, hosts) => hosts.map((host) => ({ host, dataDirs: ['/var/lib/kafka/data'] })),
     };
   }
 }

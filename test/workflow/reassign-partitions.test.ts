@@ -36,6 +36,8 @@ type Fakes = Pick<
   | 'waitForProcessExit'
   | 'waitForBrokerDeregistered'
   | 'unregisterBroker'
+  | 'describeDataDirs'
+  | 'wipeBrokerData'
 >;
 
 const TASK_QUEUE = 'reassign-test';
@@ -51,6 +53,8 @@ class FakeCluster {
   failSubmitOnBatch: number | null = null;
   /** The plans on the "hosts": shared by every worker, as the files on the cluster's hosts are. */
   store = new MemoryPlanStore();
+  /** Node ids whose hosts the inventory lists as KRaft controllers too (combined nodes). */
+  controllers: number[] = [];
 
   constructor() {
     this.metadata = ClusterBuilder.kraft()
@@ -90,7 +94,7 @@ class FakeCluster {
       describeInventory: async (cluster) => ({
         cluster,
         mode: 'kraft' as const,
-        expected: [1, 2, 3, 4].map((id) => ({ host: `kafka-${id}`, nodeId: id, roles: ['broker' as const], rack: null })),
+        expected: [1, 2, 3, 4].map((id) => ({ host: `kafka-${id}`, nodeId: id, roles: this.controllers.includes(id) ? ['broker' as const, 'controller' as const] : ['broker' as const], rack: null })),
       }),
       readClusterMetadata: async () => structuredClone(this.metadata),
       formatBrokerStorage: async (_c, host) => (this.log.push(`format ${host}`), { clusterId: 'x', output: '' }),
@@ -100,6 +104,8 @@ class FakeCluster {
       waitForProcessExit: async (_c, host) => (this.log.push(`exited ${host}`), { elapsedMs: 1 }),
       waitForBrokerDeregistered: async (_c, id) => (this.log.push(`deregistered ${id}`), { elapsedMs: 1 }),
       unregisterBroker: async (_c, id) => (this.log.push(`unregister ${id}`), { unregistered: true }),
+      describeDataDirs: async (_c, hosts) => hosts.map((host) => ({ host, dataDirs: [`/srv/${host}/data-a`, `/srv/${host}/data-b`] })),
+      wipeBrokerData: async (_c, host) => (this.log.push(`wipe ${host}`), { wiped: [`/srv/${host}/data-a`, `/srv/${host}/data-b`] }),
     };
   }
 
@@ -409,6 +415,31 @@ describe('runbooks on top of the executor', () => {
     const result = await h.result();
     expect(result).toMatchObject({ stopped: ['kafka-3'], unregistered: [3], wiped: [] });
     expect(fake.log.slice(-4)).toEqual(['stop kafka-3', 'exited kafka-3', 'deregistered 3', 'unregister 3']);
+  });
+
+  test('decommissionBroker with wipeData: the wipe-data gate lists every data dir per host, and nothing is wiped before it is approved', async () => {
+    const h = await startRunbook('decommissionBroker', { hosts: ['kafka-3'], approval: 'auto', throttleBytesPerSec: null, wipeData: true });
+    await waitingAtGate(h, 'stop-brokers');
+    await h.executeUpdate(approveUpdate, { args: [{ gate: 'stop-brokers', approver: 'sre-on-call' }] });
+    await waitingAtGate(h, 'wipe-data');
+    const prompt = (await h.query(progressQuery)).pendingGate?.prompt ?? '';
+    expect(prompt).toContain('kafka-3: /srv/kafka-3/data-a, /srv/kafka-3/data-b');
+    expect(fake.log.filter((l) => l.startsWith('wipe'))).toEqual([]);
+    await h.executeUpdate(approveUpdate, { args: [{ gate: 'wipe-data', approver: 'sre-on-call' }] });
+    expect(await h.result()).toMatchObject({ stopped: ['kafka-3'], unregistered: [3], wiped: ['/srv/kafka-3/data-a', '/srv/kafka-3/data-b'] });
+    expect(fake.log.at(-1)).toBe('wipe kafka-3');
+  });
+
+  test('decommissioning a combined broker+controller host is refused before anything moves, naming the host and the quorum change it would need', async () => {
+    fake.controllers = [1, 2, 3];
+    // Without the controller role, this very input empties and stops kafka-3 (the test above).
+    const h = await startRunbook('decommissionBroker', { hosts: ['kafka-3'], approval: 'auto', throttleBytesPerSec: null });
+    const f = await failureOf(h as Handle);
+    expect(f.type).toBe('UnsafeToProceed');
+    expect(f.message).toMatch(/^hosts: kafka-3 \(node 3\) is a KRaft controller as well as broker: /);
+    expect(f.message).toContain('kafka-metadata-quorum.sh remove-controller');
+    expect(fake.submitted).toEqual([]);
+    expect(fake.log).toEqual([]);
   });
 
   test('decommissioning so many brokers that a topic cannot keep its RF is refused before anything moves', async () => {
