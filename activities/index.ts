@@ -2,6 +2,7 @@ import { type Client } from '@temporalio/client';
 import { type ClusterRegistry } from './clusters';
 import { createClusterReadActivities } from './cluster-reads';
 import { createBrokerActivities } from './brokers';
+import { createInputActivities } from './inputs';
 import { createLockActivities } from './lock';
 import { createNodeActivities } from './nodes';
 import { createReassignmentActivities } from './reassignment';
@@ -18,6 +19,7 @@ export interface ActivityDeps {
 /** Every activity the worker registers, built from injected clients. Workflows import this type only. */
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createInputActivities(),
     ...createClusterReadActivities(deps),
     ...createLockActivities(deps),
     ...createNodeActivities(deps),

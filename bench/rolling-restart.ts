@@ -20,7 +20,7 @@ import { withLab } from '../test/e2e/support/lab';
 import { createTopic, runStatus, startRollingRestart } from '../test/e2e/support/rolling';
 import { stackEnv, startWorker } from '../test/e2e/support/stack';
 import { startTraffic } from '../test/e2e/support/traffic';
-import { startDevServer, testWorkflowBundle } from '../test/support/temporal';
+import { startDevServer, testWorkflowBundle, withInputValidation } from '../test/support/temporal';
 import { ClusterBuilder, expectedNode, hostObservation, quorum } from '../test/unit/health/builder';
 
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'i,ii,iii,iv').split(','));
@@ -200,7 +200,7 @@ function fakeActivities(n: number): Fakes {
 
 async function simulated(temporal: TestWorkflowEnvironment, n: number) {
   const taskQueue = `bench-rr-fake-${n}`;
-  const worker = await Worker.create({ connection: temporal.nativeConnection, taskQueue, workflowBundle: await testWorkflowBundle(), activities: fakeActivities(n) });
+  const worker = await Worker.create({ connection: temporal.nativeConnection, taskQueue, workflowBundle: await testWorkflowBundle(), activities: withInputValidation(fakeActivities(n)) });
   const t0 = Date.now();
   await worker.runUntil(async () => {
     const id = `bench-rr-sim-${n}-${Date.now()}`;

@@ -13,7 +13,7 @@ import { type ReassignPartitionsResult } from '../workflows/reassign-partitions'
 import { type RollingRestartResult } from '../workflows/rolling-restart';
 import { historyOf, runsOf } from '../test/support/history';
 import { rollingFakes, ScaleCluster } from '../test/support/scale-fakes';
-import { startDevServer, testWorkflowBundle } from '../test/support/temporal';
+import { startDevServer, testWorkflowBundle, withInputValidation } from '../test/support/temporal';
 
 const PARTS = new Set((process.env.BENCH_PARTS ?? 'rolling,reassign').split(','));
 const rows: string[][] = [['runbook', 'runs', 'events: parent', 'events: largest child', 'events: all runs', 'largest payload', 'progress steps: parent / largest child', 'progress query bytes: parent / largest child', 'wall time']];
@@ -45,7 +45,7 @@ async function measure(client: Client, label: string, workflowId: string, wallMs
 
 async function rolling(env: TestWorkflowEnvironment, nodes: number, nodesPerSlice?: number) {
   const taskQueue = `bench-scale-rolling-${nodes}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await testWorkflowBundle(), activities: rollingFakes(nodes) });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await testWorkflowBundle(), activities: withInputValidation(rollingFakes(nodes)) });
   await worker.runUntil(async () => {
     const t0 = Date.now();
     const h = await env.client.workflow.start('rollingRestart', { taskQueue, workflowId: `bench-scale-rolling-${nodes}-${Date.now()}`, args: [{ cluster: 'big', ...(nodesPerSlice ? { nodesPerSlice } : {}) }], workflowExecutionTimeout: '1 hour' });
@@ -58,7 +58,7 @@ async function rolling(env: TestWorkflowEnvironment, nodes: number, nodesPerSlic
 async function reassign(env: TestWorkflowEnvironment) {
   const taskQueue = 'bench-scale-reassign';
   const cluster = new ScaleCluster(60, 20, 40_000);
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await testWorkflowBundle(), activities: cluster.activities() });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await testWorkflowBundle(), activities: withInputValidation(cluster.activities()) });
   await worker.runUntil(async () => {
     const t0 = Date.now();
     const h = await env.client.workflow.start('reassignPartitions', {

@@ -10,7 +10,8 @@
  * - typed refusals and wait timeouts are never retried: retrying cannot change the answer, a human decides.
  * Workflow-safe.
  */
-import { type ActivityInterfaceFor, type ActivityOptions, proxyActivities } from '@temporalio/workflow';
+import { type ActivityInterfaceFor, type ActivityOptions, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { type z } from 'zod';
 import type { Activities } from '../activities';
 import { FailureType } from '../src/errors';
 import { NodeWaitFailure } from '../src/rolling/failures';
@@ -36,6 +37,7 @@ const { Read, Plan, Lock, Change, HeartbeatingChange, Wait } = ActivityKind;
 /** Every activity the worker registers, by kind; the longest it may run, as its code bounds it, in the comment. */
 export const ACTIVITY_KINDS = {
   describeInventory: Read, // in memory
+  validateRunbookInput: Read, // a local activity: zod in memory
   readClusterMetadata: Read, // a few admin requests
   readQuorumState: Read, // kafka-metadata-quorum.sh, 60 s per host tried
   readBrokerConfig: Read, // one describeConfigs
@@ -164,6 +166,17 @@ const OPTIONS_BY_KIND: Record<NotWait, ActivityOptions> = {
   [Change]: CHANGE_OPTIONS,
   [HeartbeatingChange]: HEARTBEATING_CHANGE_OPTIONS,
 };
+
+/** Input validation runs as a local activity: its result, the input with defaults, is recorded in history. */
+const inputs = proxyLocalActivities<Pick<Activities, 'validateRunbookInput'>>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 1 } });
+
+/**
+ * The run's input parsed with its defaults by the worker when the run started. Replay reads the recorded
+ * result: changing a default or a schema never changes the input of a run in flight.
+ */
+export async function parsedInput<S extends z.ZodTypeAny>(workflowType: string, _schema: S, raw: unknown): Promise<z.infer<S>> {
+  return (await inputs.validateRunbookInput(workflowType, raw)) as z.infer<S>;
+}
 
 /** The activities of one kind (not waits), with that kind's options; the type allows no other activity. */
 export function proxyOfKind<K extends NotWait>(kind: K): ActivityInterfaceFor<Pick<Activities, NamesOfKind<K>>> {

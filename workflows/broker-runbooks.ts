@@ -13,9 +13,9 @@ import {
   rebalanceLeadersInput,
   type RebalanceLeadersInput,
 } from '../src/runbooks/brokers';
-import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
+import { clusterNamedIn } from '../src/runbooks/input';
 import { type ReassignmentExecution } from '../src/runbooks/reassignment';
-import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits } from './activity-options';
+import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits, parsedInput } from './activity-options';
 import { RunbookControls } from './controls';
 import { reassignPartitions, type ReassignPartitionsResult } from './reassign-partitions';
 
@@ -88,7 +88,7 @@ async function brokerIdsOf(cluster: string, hosts: string[]): Promise<{ host: st
 export async function addBrokers(rawInput: AddBrokersInput): Promise<ReassignPartitionsResult> {
   const controls = disruptive('addBrokers', rawInput);
   return controls.run(async () => {
-    const input = await controls.step('validate the input', async () => parseRunbookInput('addBrokers', addBrokersInput, rawInput));
+    const input = await controls.step('validate the input', () => parsedInput('addBrokers', addBrokersInput, rawInput));
     const brokers = await controls.step('find the new brokers in the inventory', () => brokerIdsOf(input.cluster, input.hosts));
     const { mode } = await read.describeInventory(input.cluster);
     if (input.startBrokers) {
@@ -124,7 +124,7 @@ export interface DecommissionResult {
 export async function decommissionBroker(rawInput: DecommissionBrokerInput): Promise<DecommissionResult> {
   const controls = disruptive('decommissionBroker', rawInput);
   return controls.run(async () => {
-    const input = await controls.step('validate the input', async () => parseRunbookInput('decommissionBroker', decommissionBrokerInput, rawInput));
+    const input = await controls.step('validate the input', () => parsedInput('decommissionBroker', decommissionBrokerInput, rawInput));
     const brokers = await controls.step('find the brokers in the inventory', () => brokerIdsOf(input.cluster, input.hosts));
     // Stopping a voter for good without removing it from the quorum leaves the quorum counting a dead voter.
     const controllers = brokers.filter((b) => b.roles.includes('controller'));
@@ -175,7 +175,7 @@ export async function decommissionBroker(rawInput: DecommissionBrokerInput): Pro
 export async function changeReplicationFactor(rawInput: ChangeReplicationFactorInput): Promise<ReassignPartitionsResult> {
   const controls = disruptive('changeReplicationFactor', rawInput);
   return controls.run(async () => {
-    const input = await controls.step('validate the input', async () => parseRunbookInput('changeReplicationFactor', changeReplicationFactorInput, rawInput));
+    const input = await controls.step('validate the input', () => parsedInput('changeReplicationFactor', changeReplicationFactorInput, rawInput));
     return reassign(controls, input.cluster, { kind: 'setReplicationFactor', topic: input.topic, replicationFactor: input.replicationFactor }, input);
   });
 }
@@ -186,7 +186,7 @@ export async function changeReplicationFactor(rawInput: ChangeReplicationFactorI
 export async function rebalanceLeaders(rawInput: RebalanceLeadersInput): Promise<ReassignPartitionsResult> {
   const controls = disruptive('rebalanceLeaders', rawInput);
   return controls.run(async () => {
-    const input = await controls.step('validate the input', async () => parseRunbookInput('rebalanceLeaders', rebalanceLeadersInput, rawInput));
+    const input = await controls.step('validate the input', () => parsedInput('rebalanceLeaders', rebalanceLeadersInput, rawInput));
     return reassign(controls, input.cluster, { kind: 'balanceLeaders' }, input);
   });
 }

@@ -3,8 +3,8 @@ import { unsafeToProceed } from '../src/errors';
 import { evaluateHealth, type HealthReport, renderHealthMarkdown } from '../src/health';
 import { type ClusterMetadata, type QuorumState } from '../src/model/cluster';
 import { type ClusterHealthInput, clusterHealthInput } from '../src/runbooks/cluster-health';
-import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
-import { ActivityKind, proxyOfKind } from './activity-options';
+import { clusterNamedIn } from '../src/runbooks/input';
+import { ActivityKind, proxyOfKind, parsedInput } from './activity-options';
 import { describe, RunbookControls } from './controls';
 
 const cluster = proxyOfKind(ActivityKind.Read);
@@ -23,7 +23,7 @@ export interface ClusterHealthResult {
 export async function clusterHealth(rawInput: ClusterHealthInput): Promise<ClusterHealthResult> {
   const controls = new RunbookControls({ runbook: 'clusterHealth', cluster: clusterNamedIn(rawInput) });
   return controls.run(async () => {
-    const input = await controls.step('validate the input', async () => parseRunbookInput('clusterHealth', clusterHealthInput, rawInput));
+    const input = await controls.step('validate the input', () => parsedInput('clusterHealth', clusterHealthInput, rawInput));
     const inventory = await controls.step('read the inventory', () => cluster.describeInventory(input.cluster));
     const metadata = await controls.step('read cluster metadata over the Kafka protocol', () => readMetadataOrNull(input.cluster, inventory.mode));
     const quorum = inventory.mode === 'kraft' ? await controls.step('read the KRaft quorum', () => readQuorumOrNull(input.cluster)) : null;

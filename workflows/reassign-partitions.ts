@@ -4,9 +4,9 @@ import type { PlanRef, ReassignmentPlanSummary } from '../activities/reassignmen
 import { invalidInput, unsafeToProceed } from '../src/errors';
 import { formatBytes } from '../src/reassignment';
 import { describeProgress, formatDuration } from '../src/reassignment-exec';
-import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
+import { clusterNamedIn } from '../src/runbooks/input';
 import { type ReassignmentExecution, reassignPartitionsInput, type ReassignPartitionsInput } from '../src/runbooks/reassignment';
-import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits } from './activity-options';
+import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits, parsedInput } from './activity-options';
 import { RunbookControls } from './controls';
 
 const read = proxyOfKind(ActivityKind.Read);
@@ -77,7 +77,7 @@ export async function reassignPartitions(rawInput: ReassignPartitionsInput): Pro
         },
   });
   return controls.run(async () => {
-    const input = await controls.step('validate the input', async () => parseRunbookInput('reassignPartitions', reassignPartitionsInput, rawInput));
+    const input = await controls.step('validate the input', () => parsedInput('reassignPartitions', reassignPartitionsInput, rawInput));
     const { plan, approval } = await planAndApprove(controls, input, (p) => (shownPlan = p));
     const ref = plan.ref;
     const result: ReassignPartitionsResult = {

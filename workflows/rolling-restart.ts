@@ -21,8 +21,8 @@ import {
   expandRollingPlan,
   sliceBatches,
 } from '../src/rolling';
-import { clusterNamedIn, parseRunbookInput } from '../src/runbooks/input';
-import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits } from './activity-options';
+import { clusterNamedIn } from '../src/runbooks/input';
+import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits, parsedInput } from './activity-options';
 import { describe, RunbookControls, settleAll } from './controls';
 
 export type { NodeReport, RollingRestartResult } from '../src/rolling';
@@ -76,7 +76,7 @@ export async function rollingRestart(rawInput: RollingRestartInputRaw): Promise<
   const started = Date.now();
   const slices: Slices = { decisions: [], ids: [] };
   return controls.run(async () => {
-    const input = await controls.step('validate the input', async () => parseRunbookInput('rollingRestart', rollingRestartInput, rawInput));
+    const input = await controls.step('validate the input', () => parsedInput('rollingRestart', rollingRestartInput, rawInput));
     const { plan, quorum } = await controls.step('preflight: the cluster is healthy and every host answers', () => preflight(input, true));
     controls.extraDetails = renderRollingPlan(plan, input);
     const reports = reportsFor(plan);

@@ -3,6 +3,7 @@ import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { createInputActivities } from '../../activities/inputs';
 import { progressQuery, type RunbookProgress, SEARCH_ATTRIBUTES, WORKFLOW_BUG_ERROR_TYPES } from '../../src/names';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
@@ -65,7 +66,7 @@ export interface WorkflowTestBed {
 export async function startWorkflowTestBed(taskQueue: string, activities: object): Promise<WorkflowTestBed> {
   quietRuntime();
   const env = await startDevServer();
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await testWorkflowBundle(), activities, workflowFailureErrorTypes: WORKFLOW_BUG_ERROR_TYPES });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: await testWorkflowBundle(), activities: withInputValidation(activities), workflowFailureErrorTypes: WORKFLOW_BUG_ERROR_TYPES });
   const running = worker.run();
   return {
     env,
@@ -76,6 +77,11 @@ export async function startWorkflowTestBed(taskQueue: string, activities: object
       await env.teardown();
     },
   };
+}
+
+/** The real input validation (a pure local activity) beside a test's fakes: every runbook parses its input with it. */
+export function withInputValidation<T extends object>(activities: T): T & ReturnType<typeof createInputActivities> {
+  return { ...createInputActivities(), ...activities };
 }
 
 let runtimeInstalled = false;

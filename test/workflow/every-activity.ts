@@ -8,6 +8,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import { replicasOnBrokers } from '../../activities/cluster-reads';
+import { createInputActivities } from '../../activities/inputs';
 import { type ReassignmentPlanActivities, reassignmentPlanActivities } from '../../activities/reassignment-plan';
 import { MemoryPlanStore } from '../support/plan-store';
 import { withRollingPreflight } from '../support/rolling-preflight';
@@ -161,6 +162,7 @@ export class FakeWorld {
       finalizeMetadataVersion: async () => ({ before: '3.9-IV0', after: '4.3-IV0' }),
       canaryRoundTrip: async () => ({ partition: 0, offset: '0', roundTripMs: 1 }),
       wipeBrokerData: async () => ({ wiped: ['/var/lib/kafka/data'] }),
+      ...createInputActivities(),
       describeDataDirs: async (_c, hosts) => hosts.map((host) => ({ host, dataDirs: ['/var/lib/kafka/data'] })),
     };
   }

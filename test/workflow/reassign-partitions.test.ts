@@ -10,7 +10,7 @@ import { brokersCounted, type EntityThrottleConfigs, type MoveStep } from '../..
 import { type ReplicaMove } from '../../src/reassignment/types';
 import { reassignmentPlanQuery, type ReassignPartitionsResult } from '../../workflows/reassign-partitions';
 import { MemoryPlanStore } from '../support/plan-store';
-import { delegatingActivities, eventually, runFailure, startWorkflowTestBed, testWorkflowBundle, waitingAtGate, type WorkflowTestBed } from '../support/temporal';
+import { delegatingActivities, eventually, runFailure, startWorkflowTestBed, testWorkflowBundle, waitingAtGate, type WorkflowTestBed, withInputValidation } from '../support/temporal';
 import { ClusterBuilder } from '../unit/health/builder';
 
 type Fakes = Pick<
@@ -334,7 +334,7 @@ test('a reassignment already in flight is refused', async () => {
 test('a worker restart mid-move neither resubmits nor loses track', async () => {
   const queue = `${TASK_QUEUE}-restart`;
   const makeWorker = async () =>
-    Worker.create({ connection: bed.env.nativeConnection, taskQueue: queue, workflowBundle: await testWorkflowBundle(), activities: fake.activities() });
+    Worker.create({ connection: bed.env.nativeConnection, taskQueue: queue, workflowBundle: await testWorkflowBundle(), activities: withInputValidation(fake.activities()) });
   fake.holdWaits();
   const first = await makeWorker();
   const h = await start({ approval: 'auto', throttleBytesPerSec: null }, queue);

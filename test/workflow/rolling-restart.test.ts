@@ -7,7 +7,7 @@ import { abortUpdate, approveUpdate, pauseUpdate, progressQuery, resumeUpdate } 
 import { NodeWaitFailure } from '../../src/rolling';
 import { type RollingRestartResult } from '../../workflows/rolling-restart';
 import { withRollingPreflight } from '../support/rolling-preflight';
-import { delegatingActivities, eventually, runFailure, startWorkflowTestBed, testWorkflowBundle, waitingAtGate, type WorkflowTestBed } from '../support/temporal';
+import { delegatingActivities, eventually, runFailure, startWorkflowTestBed, testWorkflowBundle, waitingAtGate, type WorkflowTestBed, withInputValidation } from '../support/temporal';
 import { ClusterBuilder, expectedNode, hostObservation, quorum } from '../unit/health/builder';
 
 type Fakes = Pick<
@@ -418,7 +418,7 @@ test('abort while a node is down: it is started again (on its previous version d
 
 test('a worker restart mid-node neither restarts the node twice nor skips its wait', async () => {
   const queue = `${TASK_QUEUE}-restart`;
-  const makeWorker = async () => Worker.create({ connection: bed.env.nativeConnection, taskQueue: queue, workflowBundle: await testWorkflowBundle(), activities: withRollingPreflight(fake.activities()) });
+  const makeWorker = async () => Worker.create({ connection: bed.env.nativeConnection, taskQueue: queue, workflowBundle: await testWorkflowBundle(), activities: withInputValidation(withRollingPreflight(fake.activities())) });
   fake.hold('registered 1');
   const h = await start({}, queue);
   await (await makeWorker()).runUntil(eventually(() => fake.log.includes('registered 1'), 20_000, 'node 1 registering'));

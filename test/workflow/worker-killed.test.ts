@@ -12,7 +12,7 @@ import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
 import { type ReassignPartitionsResult } from '../../workflows/reassign-partitions';
-import { REPO_ROOT, startDevServer, testWorkflowBundle } from '../support/temporal';
+import { REPO_ROOT, startDevServer, testWorkflowBundle, withInputValidation } from '../support/temporal';
 import { FakeWorld } from './every-activity';
 
 const TASK_QUEUE = 'worker-killed-test';
@@ -26,7 +26,7 @@ beforeAll(async () => {
   env = await startDevServer();
   client = env.client;
   // Workflows only: activities run on the worker in the child process, then on the second worker.
-  workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await testWorkflowBundle() });
+  workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await testWorkflowBundle(), activities: withInputValidation({}) });
   workflowsRunning = workflowWorker.run();
 }, 120_000);
 
