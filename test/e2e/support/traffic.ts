@@ -85,7 +85,7 @@ export async function startTraffic(opts: { bootstrapServers: string[]; topic: st
     else if (kind === 'SUMMARY') summary = Object.fromEntries(f.map((kv) => kv.split('=') as [string, string]));
   });
 
-  const started = await Promise.race([isReady.then(() => 'ready' as const), exited.then(() => 'exited' as const), sleep(120_000).then(() => 'timeout' as const)]);
+  const started = await Promise.race([isReady.then(() => 'ready' as const), exited.then(() => 'exited' as const), timeoutAfter(120_000)]);
   if (started !== 'ready') {
     child.kill('SIGKILL');
     throw new Error(`the traffic producer did not start (${started}): ${stderr()}`);
@@ -96,7 +96,7 @@ export async function startTraffic(opts: { bootstrapServers: string[]; topic: st
     holdsRunner(child, true);
     // Closing stdin tells the producer to stop sending and finish what it sent.
     child.stdin?.end();
-    const code = await Promise.race([exited, sleep(200_000).then(() => 'timeout' as const)]);
+    const code = await Promise.race([exited, timeoutAfter(200_000)]);
     if (code === 'timeout') child.kill('SIGKILL');
     const s = summary as Record<string, string> | null;
     if (code !== 0 || !s) throw new Error(`the traffic producer ended with ${String(code)} and no summary: ${stderr()}`);
@@ -147,6 +147,11 @@ async function readTopic(bootstrapServers: string[], topic: string, runId: strin
   clearTimeout(timer);
   if (code !== 0) throw new Error(`kcat reading ${topic} exited ${String(code)}: ${stderr()}`);
   return seenAt;
+}
+
+/** Resolves 'timeout' after ms, without keeping the process alive for it (a pending timer would hold jest open). */
+function timeoutAfter(ms: number): Promise<'timeout'> {
+  return new Promise((resolve) => setTimeout(() => resolve('timeout'), ms).unref());
 }
 
 function holdsRunner(child: ChildProcess, hold: boolean): void {
