@@ -83,10 +83,14 @@ export function createBrokerActivities({ clusters, shell }: { clusters: ClusterR
 
     /**
      * Canary: produces one record with acks=all to `topic` and reads that same record back, proving the
-     * cluster still serves clients. Throws (retryable) when the round trip does not finish in time.
+     * cluster still serves clients. The read-back is Kafka's own console consumer on a broker host, at the
+     * partition and offset the acknowledgement named: a second client, so an acknowledgement kafkajs gives for
+     * a record that was never written fails the canary. Throws (retryable) when the round trip does not finish
+     * in time.
      */
     async canaryRoundTrip(cluster: string, topic: string, timeoutMs = 30_000): Promise<{ partition: number; offset: string; roundTripMs: number }> {
-      const kafka = kafkaClient(clusters.get(cluster), 'kafka-runbooks-canary');
+      const inv = clusters.get(cluster);
+      const kafka = kafkaClient(inv, 'kafka-runbooks-canary');
       const started = Date.now();
       const value = `kafka-runbooks canary ${new Date().toISOString()} ${Math.random().toString(36).slice(2)}`;
       const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -94,36 +98,15 @@ export function createBrokerActivities({ clusters, shell }: { clusters: ClusterR
       let partition: number;
       let offset: string;
       try {
-        const [meta] = await producer.send({ topic, acks: -1, messages: [{ key: 'kafka-runbooks-canary', value }] });
+        const [meta] = await producer.send({ topic, acks: -1, timeout: timeoutMs, messages: [{ key: 'kafka-runbooks-canary', value }] });
         if (!meta) throw new Error(`canary: no produce result for ${topic}`);
         partition = meta.partition;
         offset = meta.baseOffset ?? meta.offset ?? '0';
       } finally {
         await producer.disconnect();
       }
-      const consumer = kafka.consumer({ groupId: `kafka-runbooks-canary-${Date.now()}`, allowAutoTopicCreation: false });
-      await consumer.connect();
-      try {
-        await consumer.subscribe({ topic, fromBeginning: false });
-        let found = () => undefined as void;
-        const seen = new Promise<void>((resolve) => (found = resolve));
-        // kafkajs seeks only once the consumer runs.
-        await consumer.run({
-          eachMessage: async ({ message }) => {
-            if (message.value?.toString() === value) found();
-          },
-        });
-        consumer.seek({ topic, partition, offset });
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`canary: the record produced to ${topic}-${partition}@${offset} was not read back within ${timeoutMs} ms`)), timeoutMs)));
-        try {
-          await Promise.race([seen, timeout]);
-        } finally {
-          clearTimeout(timer);
-        }
-      } finally {
-        await consumer.disconnect();
-      }
+      const read = await readRecordAt(shell, inv, topic, partition, offset, timeoutMs);
+      if (read !== value) throw new Error(`canary: ${topic}-${partition}@${offset} was acknowledged, but Kafka's console consumer found ${read === null ? 'no record there' : 'another record there'}`);
       return { partition, offset, roundTripMs: Date.now() - started };
     },
 
@@ -196,11 +179,42 @@ async function readDataDirOwner(shell: HostShell, host: InventoryHost, dir: stri
   const meta = shellQuote(`${dir}/meta.properties`);
   const r = await shell.exec(host, `if [ ! -e ${d} ]; then echo EMPTY; else e="$(ls -A -- ${d})" || exit 2; if [ -z "$e" ]; then echo EMPTY; elif [ -f ${meta} ]; then echo META && cat -- ${meta}; else echo NOMETA; fi; fi`, { timeoutMs: 30_000 });
   const [tag, ...lines] = r.stdout.split('\n');
-  if (r.code !== 0 || !tag) throw new Error(`cannot read ${dir}/meta.properties on ${host.name}: exit ${r.code}: ${r.stderr.trim().slice(-300)}`);
+  if (r.code !== 0 || !tag) throw new Error(`cannot read ${dir}/meta.properties on ${host.name}: exit ${r.code}: ${scrub(r.stderr, 300)}`);
   if (tag === 'EMPTY') return 'empty';
   if (tag === 'NOMETA') return 'no meta.properties';
   const props = new Map(lines.filter((l) => !l.startsWith('#') && l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()]));
   return { nodeId: props.get('node.id') ?? props.get('broker.id') ?? null, clusterId: props.get('cluster.id') ?? null };
+}
+
+/**
+ * The value of the record at topic-partition@offset, read with `kafka-console-consumer.sh` on the first broker
+ * host that answers; null when the tool read nothing there within timeoutMs.
+ */
+async function readRecordAt(shell: HostShell, inv: Inventory, topic: string, partition: number, offset: string, timeoutMs: number): Promise<string | null> {
+  const errors: string[] = [];
+  // Bounded, so trying the next host never outlasts the activity.
+  const deadline = Date.now() + timeoutMs + 90_000;
+  for (const host of inv.hosts.filter((h) => h.roles.includes('broker'))) {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    try {
+      const out = await runKafkaTool(
+        shell,
+        host,
+        inv.bootstrapServers,
+        undefined,
+        'kafka-console-consumer.sh',
+        // --consumer.config: the flag 3.x knows; 4.x still takes it.
+        ['--topic', topic, '--partition', String(partition), '--offset', offset, '--max-messages', '1', '--timeout-ms', String(timeoutMs), ...(inv.client.toolCommandConfig ? ['--consumer.config', inv.client.toolCommandConfig] : [])],
+        { timeoutMs: Math.min(left, timeoutMs + 60_000) },
+      );
+      const line = out.split('\n').find((l) => l.length > 0);
+      return line ?? null;
+    } catch (err) {
+      errors.push(`${host.name}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(`canary: could not read ${topic}-${partition}@${offset} back from any broker host: ${errors.join('; ')}`);
 }
 
 /** `kafka-features.sh describe` → the finalized level of one feature, e.g. "3.9-IV0" or "27". */

@@ -215,6 +215,7 @@ describe('reassignment runbooks: 3-broker KRaft lab, Kafka 4.3.1', () => {
     } finally {
       report = await traffic.stop();
     }
+    console.log(`traffic on ${topic}: ${JSON.stringify({ ...report, lost: report.lost.length, duplicated: report.duplicated.length })}`);
     expect(report.acked).toBeGreaterThan(0);
     expect(report.lost).toEqual([]);
     expect(report.duplicated).toEqual([]);

@@ -78,13 +78,16 @@ scenario('a', 'rolling restart of a 3-node KRaft cluster (4.3.1)', () => {
   const lab = useLab({ name: 'e2e-rr-a', subnet: 25, mode: 'kraft', version: '4.3.1' }, RR_LAB_UP_MS);
   const s = useStack(lab, 'rr-a');
 
-  test('every node is restarted once, one at a time, and traffic is intact', async () => {
+  test('every node is restarted once, one at a time, the canary passes after each, and traffic is intact', async () => {
     const before = new Map(names(lab()).map((h) => [h, kafkaPid(lab(), h)]));
     expect([...before.values()].every((p) => p !== null)).toBe(true);
     const t0 = Date.now();
-    const id = await startRollingRestart(s.env, 'e2e-rr-a', {});
+    const id = await startRollingRestart(s.env, 'e2e-rr-a', { canaryTopic: 'orders' });
     const result = await waitResult(s.env, id, () => s.worker);
     console.log(`a: wall ${Date.now() - t0} ms; result ${JSON.stringify(result)}`);
+    // After each node, a canary record went through kafkajs and was read back by Kafka's console consumer.
+    const canaries = ((await runStatus(s.env, id)).progress?.steps ?? []).filter((st) => /canary produce and consume on orders/.test(st.name));
+    expect(canaries.map((st) => st.state)).toEqual(['done', 'done', 'done']);
     expect(result.nodes.map((n) => [n.host, n.outcome]).sort()).toEqual([
       ['kafka-1', 'restarted'],
       ['kafka-2', 'restarted'],
