@@ -1,5 +1,5 @@
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { type Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -11,11 +11,12 @@ export interface SavedHistory {
   workflowId: string;
   /** What the run did, for the reader of a failing replay. */
   scenario: string;
-  history: unknown;
+  /** The history as Temporal's protobuf, base64: the SDK's JSON reader trips over two protobufjs copies here. */
+  history: string;
 }
 
 /**
- * Saves a finished run's history (and its children's, named `<name>.child-<n>`) as a replay fixture, only
+ * Saves finished runs' histories (a run and its children, named `<name>.child-<n>`) as replay fixtures, only
  * when RECORD_HISTORIES=1: `RECORD_HISTORIES=1 npx jest test/workflow -t '<test>'` re-records after a
  * deliberate, patched or not-yet-deployed change.
  */
@@ -23,9 +24,10 @@ export async function saveHistory(client: Client, name: string, scenario: string
   if (process.env.RECORD_HISTORIES !== '1') return;
   mkdirSync(HISTORIES_DIR, { recursive: true });
   for (const [i, workflowId] of workflowIds.entries()) {
-    const history = JSON.parse(historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory())) as unknown;
+    const history = await client.workflow.getHandle(workflowId).fetchHistory();
+    const encoded = Buffer.from(temporal.api.history.v1.History.encode(history).finish()).toString('base64');
     const file = join(HISTORIES_DIR, `${name}${i === 0 ? '' : `.child-${i}`}.json`);
-    writeFileSync(file, `${JSON.stringify({ workflowId, scenario, history } satisfies SavedHistory)}\n`);
+    writeFileSync(file, `${JSON.stringify({ workflowId, scenario, history: encoded } satisfies SavedHistory, null, 1)}\n`);
   }
 }
 
@@ -34,4 +36,8 @@ export function loadSavedHistories(): (SavedHistory & { file: string })[] {
     .filter((f) => f.endsWith('.json'))
     .sort()
     .map((file) => ({ file, ...(JSON.parse(readFileSync(join(HISTORIES_DIR, file), 'utf8')) as SavedHistory) }));
+}
+
+export function decodeSavedHistory(s: SavedHistory): temporal.api.history.v1.History {
+  return temporal.api.history.v1.History.decode(Buffer.from(s.history, 'base64'));
 }

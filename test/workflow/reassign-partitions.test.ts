@@ -10,6 +10,7 @@ import { brokersCounted, type EntityThrottleConfigs, type MoveStep } from '../..
 import { type ReplicaMove } from '../../src/reassignment/types';
 import { reassignmentPlanQuery, type ReassignPartitionsResult } from '../../workflows/reassign-partitions';
 import { MemoryPlanStore } from '../support/plan-store';
+import { saveHistory } from '../support/histories';
 import { delegatingActivities, eventually, runFailure, startWorkflowTestBed, testWorkflowBundle, waitingAtGate, type WorkflowTestBed, withInputValidation } from '../support/temporal';
 import { ClusterBuilder } from '../unit/health/builder';
 
@@ -361,6 +362,7 @@ describe('runbooks on top of the executor', () => {
     const result: ReassignPartitionsResult = await h.result();
     expect(result).toMatchObject({ replicasMoved: 8, lowerBound: 8, approvedBy: 'sre-on-call' });
     expect(fake.metadata.topics[0]!.partitions.every((p) => p.replicas.length === 4)).toBe(true);
+    await saveHistory(client, 'change-rf-child-approved', 'changeReplicationFactor with its child reassignment, the plan gate approved in the child', [h.workflowId, child.workflowId]);
   });
 
   test('aborting the runbook cancels the child: its moves are cancelled and its throttles removed', async () => {

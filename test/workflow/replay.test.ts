@@ -1,7 +1,6 @@
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { WORKFLOW_BUG_ERROR_TYPES } from '../../src/names';
-import { loadSavedHistories } from '../support/histories';
+import { decodeSavedHistory, loadSavedHistories } from '../support/histories';
 import { silentLogger } from '../support/temporal';
 
 /**
@@ -25,7 +24,7 @@ test('the fixtures cover a gate approved, an abort with undo, a worker restart a
 test.each(saved.map((s) => [s.file, s] as const))('%s replays on the current workflow code', async (_file, s) => {
   const results = Worker.runReplayHistories(
     { workflowBundle: bundle, workflowFailureErrorTypes: WORKFLOW_BUG_ERROR_TYPES, replayName: s.file },
-    [{ workflowId: s.workflowId, history: historyFromJSON(s.history) }],
+    [{ workflowId: s.workflowId, history: decodeSavedHistory(s) }],
   );
   for await (const r of results) expect(r.error?.message ?? null).toBeNull();
 });

@@ -7,6 +7,7 @@ import { abortUpdate, approveUpdate, pauseUpdate, progressQuery, resumeUpdate } 
 import { NodeWaitFailure } from '../../src/rolling';
 import { type RollingRestartResult } from '../../workflows/rolling-restart';
 import { withRollingPreflight } from '../support/rolling-preflight';
+import { saveHistory } from '../support/histories';
 import { delegatingActivities, eventually, runFailure, startWorkflowTestBed, testWorkflowBundle, waitingAtGate, type WorkflowTestBed, withInputValidation } from '../support/temporal';
 import { ClusterBuilder, expectedNode, hostObservation, quorum } from '../unit/health/builder';
 
@@ -222,6 +223,7 @@ test('an upgrade switches each node, then finalizes only after the irreversible 
   expect(result.markdown).toContain('- finalize: approved by sre-on-call (checked)');
   expect(result.nodes.every((n) => n.newVersion === '4.3.1' && n.oldVersion === '3.9.2')).toBe(true);
   expect(result.gates).toEqual([expect.objectContaining({ gate: 'finalize', outcome: 'approved', approver: 'sre-on-call' })]);
+  await saveHistory(client, 'rolling-upgrade-finalize-approved', 'rolling upgrade of 3 nodes, then the finalize gate approved', [h.workflowId]);
 });
 
 test('an upgrade of only some nodes does not offer the finalize: not every node runs the target', async () => {
@@ -414,6 +416,7 @@ test('abort while a node is down: it is started again (on its previous version d
   expect(fake.log.slice(-3)).toEqual([`restore-link ${H(1)} kafka_2.13-3.9.2`, `restore-config ${H(1)}`, `start ${H(1)}`]);
   expect(fake.version.get(H(1))).toBe('3.9.2');
   expect(fake.log.some((l) => l.includes(H(2)))).toBe(false);
+  await saveHistory(client, 'rolling-upgrade-abort-undo', 'abort with undo during an upgrade: the switched node is put back and started', [u.workflowId]);
 });
 
 test('a worker restart mid-node neither restarts the node twice nor skips its wait', async () => {
@@ -430,6 +433,7 @@ test('a worker restart mid-node neither restarts the node twice nor skips its wa
   // The interrupted wait ran again before node 1 counted as back.
   expect(fake.log.filter((l) => l === 'registered 1').length).toBeGreaterThanOrEqual(2);
   expect(fake.log.indexOf(`stop ${H(2)}`)).toBeGreaterThan(fake.log.lastIndexOf('caught-up 1'));
+  await saveHistory(client, 'rolling-restart-worker-restart', 'rolling restart across a worker restart mid-node', [h.workflowId]);
 });
 
 test('bad input and an unhealthy cluster are refused before any node is touched', async () => {

@@ -26,7 +26,7 @@ beforeAll(async () => {
   env = await startDevServer();
   client = env.client;
   // Workflows only: activities run on the worker in the child process, then on the second worker.
-  workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await testWorkflowBundle(), activities: withInputValidation({}) });
+  workflowWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, workflowBundle: await testWorkflowBundle(), activities: withInputValidation({}), enableNonLocalActivities: false });
   workflowsRunning = workflowWorker.run();
 }, 120_000);
 
