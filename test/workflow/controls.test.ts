@@ -136,15 +136,7 @@ describe('approval gates', () => {
   test('the validator refuses unknown gates, malformed and unauthorised answers without deciding', async () => {
     const h = await startProbe({ cluster: 'c1', steps: ['a'], gateBefore: 'a', approvers: ['alice'] });
     await waitingAt(h, 'before-a');
-    const refused = async (arg: unknown) => {
-      try {
-        await h.executeUpdate(approveUpdate, { args: [arg as never] });
-      } catch (err) {
-        expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-        return (err as WorkflowUpdateFailedError).cause?.message ?? '';
-      }
-      throw new Error('expected the update to be refused');
-    };
+    const refused = (arg: unknown) => refusedUpdate(h, approveUpdate, arg);
     expect(await refused({ gate: 'nope', approver: 'alice' })).toContain('unknown gate "nope"');
     expect(await refused({ gate: 'before-a' })).toContain('"approver" is required');
     expect(await refused({ gate: 'before-a', approver: 'mallory' })).toContain('"mallory" may not decide gate "before-a"');
