@@ -253,8 +253,7 @@ export class RunbookControls {
     this.activeChild = workflowId;
     this.progress.activeChild = workflowId;
     try {
-      // A pause that was asked for before the child started holds it too.
-      if (this.progress.paused) this.forwardToChild(pauseSignal, { by: 'parent', reason: 'the parent run was paused' });
+      // A pause asked for before now holds the step's checkpoint, so the child never starts paused.
       return await this.step(name, run, { interruptible: true });
     } finally {
       this.activeChild = null;
