@@ -15,8 +15,11 @@ import { FakeWorld } from './every-activity';
 
 const TASK_QUEUE = 'activity-options-test';
 
-/** Changing activities that heartbeat all along (a keep-heartbeating timer, or a heartbeat per step). */
-const HEARTBEATING_CHANGES: (keyof Activities)[] = ['switchVersion', 'restoreVersionLink', 'restorePreferredLeaders', 'applyThrottles', 'removeThrottles', 'submitReassignment', 'cancelReassignment'];
+/**
+ * Changing activities that heartbeat all along (a keep-heartbeating timer, or a heartbeat per step), as the
+ * runbooks schedule them: the reassignment's throttle and move changes run as their stored-batch versions.
+ */
+const HEARTBEATING_CHANGES: (keyof Activities)[] = ['switchVersion', 'restoreVersionLink', 'restorePreferredLeaders', 'setBatchThrottles', 'removeBatchThrottles', 'submitReassignmentBatch', 'cancelReassignmentBatch'];
 
 /** The waits, and the timeout each was given (its argument; the activity's default when none was passed). */
 const WAITS: Partial<Record<keyof Activities, (args: unknown[]) => number>> = {
@@ -26,7 +29,7 @@ const WAITS: Partial<Record<keyof Activities, (args: unknown[]) => number>> = {
   waitForBrokerCaughtUp: (a) => (a[2] as number | undefined) ?? DEFAULT_WAIT_MS.catchUp,
   waitForRestartAllowed: (a) => (a[2] as number | undefined) ?? DEFAULT_WAIT_MS.guard,
   waitForQuorumCaughtUp: (a) => (a[2] as number | undefined) ?? DEFAULT_WAIT_MS.quorumCatchUp,
-  waitForReassignment: (a) => (a[2] as { timeoutMs: number }).timeoutMs,
+  waitForReassignmentBatch: (a) => (a[3] as { timeoutMs: number }).timeoutMs,
 };
 const isWait = (name: string) => name in WAITS;
 const heartbeats = (name: string) => isWait(name) || (HEARTBEATING_CHANGES as string[]).includes(name);
@@ -166,7 +169,7 @@ test("every wait's attempt, and all its attempts together, are allowed at least 
   expect(new Set(given('rollingRestart', 'waitForProcessExit'))).toEqual(new Set([7200 * 1000]));
   expect(new Set(given('rollingRestart', 'waitForBrokerCaughtUp'))).toEqual(new Set([10_800 * 1000]));
   expect(new Set(given('rollingRestart', 'waitForRestartAllowed'))).toEqual(new Set([9000 * 1000]));
-  expect(new Set(given('reassignPartitions', 'waitForReassignment'))).toEqual(new Set([150 * 60_000]));
+  expect(new Set(given('reassignPartitions', 'waitForReassignmentBatch'))).toEqual(new Set([150 * 60_000]));
 });
 
 test('wait failures are non-retryable for every activity of every runbook', () => {
@@ -176,10 +179,10 @@ test('wait failures are non-retryable for every activity of every runbook', () =
 });
 
 test('the reassignment wait has an overall limit: a bounded number of attempts within a schedule-to-close timeout', () => {
-  const waits = scheduled.filter((s) => s.activity === 'waitForReassignment');
+  const waits = scheduled.filter((s) => s.activity === 'waitForReassignmentBatch');
   expect(waits.length).toBeGreaterThan(0);
   for (const s of waits) {
     expect(s.maximumAttempts).toBeGreaterThan(0);
-    expect(s.scheduleToCloseMs).toBeGreaterThanOrEqual(WAITS.waitForReassignment?.(s.args) ?? Infinity);
+    expect(s.scheduleToCloseMs).toBeGreaterThanOrEqual(WAITS.waitForReassignmentBatch?.(s.args) ?? Infinity);
   }
 });
