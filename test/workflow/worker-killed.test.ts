@@ -11,7 +11,7 @@ import { temporal } from '@temporalio/proto';
 import { type TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { Activities } from '../../activities';
-import { type ReassignPartitionsResult } from '../../workflows/reassign-partitions';
+import { type RollingRestartResult } from '../../workflows/rolling-restart';
 import { REPO_ROOT, startDevServer, testWorkflowBundle, withInputValidation } from '../support/temporal';
 import { FakeWorld } from './every-activity';
 
@@ -56,30 +56,32 @@ async function lineMatching(lines: AsyncIterator<string>, wanted: string): Promi
   }
 }
 
-test('a worker killed during applyThrottles is noticed by its heartbeat timeout, and the throttles are set on another worker', async () => {
-  const a = startActivityWorkerProcess('applyThrottles');
+test('a worker killed during a version switch is noticed by its heartbeat timeout, and the switch runs again on another worker', async () => {
+  // switchVersion heartbeats all along, like applyThrottles; it needs nothing the killed worker kept in memory
+  // (the reassignment's batches are stored on the hosts, which these fakes keep per process).
+  const a = startActivityWorkerProcess('switchVersion');
   child = a.proc;
   await lineMatching(a.lines, 'ready');
-  const handle = await client.workflow.start('reassignPartitions', {
+  const handle = await client.workflow.start('rollingRestart', {
     taskQueue: TASK_QUEUE,
     workflowId: `worker-killed-${Date.now()}`,
-    args: [{ cluster: 'c1', goal: { kind: 'addBrokers', brokerIds: [4] }, approval: 'auto', throttleBytesPerSec: 1_000_000 }],
+    args: [{ cluster: 'c1', targetVersion: '4.3.1', nodes: [1] }],
   });
-  await lineMatching(a.lines, 'started applyThrottles 1');
+  await lineMatching(a.lines, 'started switchVersion 1');
   a.proc.kill('SIGKILL');
   const killedAt = Date.now();
   child = null;
 
   const retries: { attempt: number; atMs: number }[] = [];
-  const world = new FakeWorld({ onStarted: (activity, attempt) => void (activity === 'applyThrottles' && retries.push({ attempt, atMs: Date.now() })) });
+  const world = new FakeWorld({ onStarted: (activity, attempt) => void (activity === 'switchVersion' && retries.push({ attempt, atMs: Date.now() })) });
   const second = await Worker.create({ connection: env.nativeConnection, taskQueue: TASK_QUEUE, identity: 'worker-b', activities: world.activities() });
-  const result: ReassignPartitionsResult = await second.runUntil(handle.result());
-  expect(result.throttlesLeft).toEqual([]);
+  const result: RollingRestartResult = await second.runUntil(handle.result());
+  expect(result.nodes.find((n) => n.nodeId === 1)).toMatchObject({ outcome: 'restarted', newVersion: '4.3.1' });
 
   // The server's record: the second attempt ran on the second worker, after the first one timed out by heartbeat.
   const history = await handle.fetchHistory();
   const events = history.events ?? [];
-  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'applyThrottles');
+  const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'switchVersion');
   const started = events.find((e) => e.activityTaskStartedEventAttributes && Number(e.activityTaskStartedEventAttributes.scheduledEventId) === Number(scheduled?.eventId))?.activityTaskStartedEventAttributes;
   expect(started?.attempt).toBe(2);
   expect(started?.identity).toBe('worker-b');
@@ -88,5 +90,5 @@ test('a worker killed during applyThrottles is noticed by its heartbeat timeout,
 
   const heartbeatTimeoutMs = optionalTsToMs(scheduled?.activityTaskScheduledEventAttributes?.heartbeatTimeout);
   const noticedAfterMs = (retries[0]?.atMs ?? NaN) - killedAt;
-  process.stdout.write(`applyThrottles: worker killed; retried on worker-b ${(noticedAfterMs / 1000).toFixed(1)} s later (heartbeat timeout ${(heartbeatTimeoutMs ?? 0) / 1000} s)\n`);
+  process.stdout.write(`switchVersion: worker killed; retried on worker-b ${(noticedAfterMs / 1000).toFixed(1)} s later (heartbeat timeout ${(heartbeatTimeoutMs ?? 0) / 1000} s)\n`);
 }, 420_000);
