@@ -3,7 +3,8 @@ import { Context } from '@temporalio/activity';
 /** How often long work heartbeats; the heartbeat timeout (workflows/activity-options.ts) is a few of these. */
 export const HEARTBEAT_INTERVAL_MS = 5000;
 
-function currentActivity(): Context | null {
+/** The running activity's context; null when called directly (tests, scripts): no heartbeats, no cancellation. */
+export function activityContext(): Context | null {
   try {
     return Context.current();
   } catch {
@@ -17,7 +18,7 @@ function currentActivity(): Context | null {
  * wait passes its latest progress and start time, which a retried attempt resumes from.
  */
 export async function keepHeartbeating<T>(details: () => unknown, work: () => Promise<T>): Promise<T> {
-  const ctx = currentActivity();
+  const ctx = activityContext();
   if (!ctx) return work();
   const beat = () => ctx.heartbeat(details());
   beat();
@@ -31,5 +32,5 @@ export async function keepHeartbeating<T>(details: () => unknown, work: () => Pr
 
 /** The last heartbeat details an earlier attempt of this activity sent (a retry after its worker died); undefined on a first attempt. */
 export function earlierAttemptDetails(): unknown {
-  return currentActivity()?.info.heartbeatDetails;
+  return activityContext()?.info.heartbeatDetails;
 }

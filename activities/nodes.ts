@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { type Admin } from 'kafkajs';
@@ -19,7 +18,7 @@ import { resolveInstallSource } from '../src/rolling/install-source';
 import { BROKER_STATE_LOG_PATTERN, type BrokerStateReading, brokerStateFrom, type LeaderElectionOutcome, parseLeaderElection, partitionsToLeadAgain, versionFromClientsJar } from '../src/rolling/tool-output';
 import { type ClusterRegistry, kafkaClient } from './clusters';
 import { createClusterReadActivities, runKafkaTool } from './cluster-reads';
-import { earlierAttemptDetails, keepHeartbeating } from './heartbeat';
+import { activityContext, earlierAttemptDetails, keepHeartbeating } from './heartbeat';
 import { withHostFile } from './host-files';
 import { isKafkaRunning } from './node-status';
 import { type CommandResult, type HostShell } from './ssh';
@@ -117,14 +116,6 @@ export interface TopicPartitionRef {
 export interface LeaderElectionResult extends LeaderElectionOutcome {
   /** The host the tool ran on. */
   host: string;
-}
-
-function activityContext(): Context | null {
-  try {
-    return Context.current();
-  } catch {
-    return null; // called directly (tests, scripts): nothing to heartbeat
-  }
 }
 
 function heartbeat(details: unknown): void {

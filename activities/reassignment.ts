@@ -1,4 +1,3 @@
-import { Context } from '@temporalio/activity';
 import { parseLeaderElection } from '../src/rolling/tool-output';
 import { type Admin, ConfigResourceTypes, type ITopicMetadata } from 'kafkajs';
 import { setTimeout as sleepMs } from 'node:timers/promises';
@@ -29,7 +28,7 @@ import {
   sameSet,
 } from '../src/reassignment-exec';
 import { type ClusterRegistry, kafkaClient } from './clusters';
-import { earlierAttemptDetails, keepHeartbeating } from './heartbeat';
+import { activityContext, earlierAttemptDetails, keepHeartbeating } from './heartbeat';
 import { withHostFile } from './host-files';
 import { type HostShell } from './ssh';
 
@@ -457,14 +456,6 @@ export function createReassignmentActivities({ clusters, shell }: ReassignmentAc
 }
 
 export type ReassignmentActivities = ReturnType<typeof createReassignmentActivities>;
-
-function activityContext(): Context | null {
-  try {
-    return Context.current();
-  } catch {
-    return null; // called directly (tests, scripts): no heartbeats, no cancellation
-  }
-}
 
 function heartbeat(details: unknown): void {
   activityContext()?.heartbeat(details);
