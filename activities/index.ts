@@ -4,6 +4,7 @@ import { createClusterReadActivities } from './cluster-reads';
 import { createBrokerActivities } from './brokers';
 import { createInputActivities } from './inputs';
 import { createLockActivities } from './lock';
+import { createMigrationActivities } from './migration';
 import { createNodeActivities } from './nodes';
 import { createReassignmentActivities } from './reassignment';
 import { createReassignmentPlanActivities } from './reassignment-plan';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReassignmentActivities(deps),
     ...createReassignmentPlanActivities(deps),
     ...createBrokerActivities(deps),
+    ...createMigrationActivities(deps),
   };
 }
 

@@ -143,3 +143,25 @@ export function rollbackRefusal(at: {
   if (lag !== null && lag > 0) return `ZkWriteBehindLag is ${lag}: ZooKeeper does not have every metadata change yet; roll back only once it is 0`;
   return null;
 }
+
+/** One rollback step, on every broker (null) or only the brokers a half-done roll reached. */
+export interface RollbackStep {
+  step: MigrationStep;
+  only: string[] | null;
+}
+
+/**
+ * The rollback for an observed state (Kafka: "if you did not fully complete a step, back out whatever you have
+ * done, then follow the directions for the last fully completed step"): a half-done roll is backed out on the
+ * brokers it reached, then the table's steps for the state run. Null when no rollback exists from here.
+ */
+export function rollbackPlan(at: { state: MigrationState; inProgress: { toward: MigrationState; done: string[] } | null }): RollbackStep[] | null {
+  const all = (step: MigrationStep): RollbackStep => ({ step, only: null });
+  if (at.state === S.ZooKeeper) return at.inProgress ? [all(St.DeprovisionControllers)] : null;
+  const back = rollbackFrom(at.state);
+  if (!back) return null;
+  const steps = back.steps.map(all);
+  if (at.inProgress?.toward === S.BrokersInMigrationMode) return [{ step: St.RollBrokersOutOfMigrationMode, only: at.inProgress.done }, ...steps];
+  if (at.inProgress?.toward === S.BrokersInKRaftMode) return [{ step: St.RollBrokersBackToMigrationMode, only: at.inProgress.done }, ...steps];
+  return steps;
+}

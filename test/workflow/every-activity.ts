@@ -162,6 +162,16 @@ export class FakeWorld {
       finalizeMetadataVersion: async () => ({ before: '3.9-IV0', after: '4.3-IV0' }),
       canaryRoundTrip: async () => ({ partition: 0, offset: '0', roundTripMs: 1 }),
       wipeBrokerData: async () => ({ wiped: ['/var/lib/kafka/data'] }),
+      // The migration's own activities: this KRaft world is already past any migration.
+      describeMigrationHosts: async (_c, controllers, port) => ({ brokers: NODES.map((id) => ({ host: host(id), nodeId: id })), controllers: controllers.map((c, i) => ({ host: String(c), nodeId: 1 + i, address: `10.0.0.${i + 1}`, port })), zookeeperConnect: null }),
+      readMigrationConfigs: async () => ({ brokers: [], controllers: [] }),
+      readMigrationPreflight: async () => ({ brokers: [], controllers: [], healthBlocking: [], reassignmentsInFlight: 0, assignedBrokerIds: [], scramUsers: [], delegationTokens: 0 }),
+      snapshotMigrationMetadata: async () => ({ topics: { orders: 'x' }, acls: [], aclsUnavailable: null, topicCount: 1, aclCount: 0 }),
+      writeMigrationControllerConfig: async () => changed,
+      editMigrationConfig: async () => changed,
+      retireMigrationControllerConfig: async () => ({ movedTo: null }),
+      waitForControllerQuorum: async () => ({ leaderId: 3, elapsedMs: 1 }),
+      waitForZkMigrationState: async (_c, _h, wanted) => ({ zkMigrationState: wanted, zkWriteBehindLag: 0, migratingZkBrokerCount: 0, elapsedMs: 1 }),
       ...createInputActivities(),
       describeDataDirs: async (_c, hosts) => hosts.map((host) => ({ host, dataDirs: ['/var/lib/kafka/data'] })),
     };
