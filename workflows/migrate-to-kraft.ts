@@ -3,6 +3,7 @@ import type { MigrationHosts } from '../activities/migration';
 import { FailureType, findFailure, gateRejected, invalidInput, unsafeToProceed } from '../src/errors';
 import {
   checkTransition,
+  combineControllerGauges,
   diffMetadata,
   inventorySnippet,
   type MetadataDiff,
@@ -186,17 +187,21 @@ async function observe(controls: RunbookControls, input: MigrateToKRaftInput, ho
   return obs;
 }
 
-/** The gauges of the first controller that answers; null when none runs yet. */
+/**
+ * The gauges of every controller, combined (combineControllerGauges): the standbys report a lag of 0, so the
+ * first answer alone could hide the leader's. Null when none runs yet.
+ */
 async function readGauges(cluster: string, controllers: string[]): Promise<MigrationGauges | null> {
+  const readings: (MigrationGauges | null)[] = [];
   for (const c of controllers) {
     try {
-      const g = await zkRead.readMigrationGauges(cluster, c);
-      if (g.zkMigrationState !== null) return g;
+      readings.push(await zkRead.readMigrationGauges(cluster, c));
     } catch {
-      // a stopped or unprovisioned controller has no JMX: try the next
+      // a stopped or unprovisioned controller has no JMX
+      readings.push(null);
     }
   }
-  return null;
+  return combineControllerGauges(readings);
 }
 
 async function preflight(run: Run): Promise<void> {

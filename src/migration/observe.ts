@@ -57,13 +57,30 @@ export function summariseNodeConfig(host: string, text: string | null): NodeConf
   };
 }
 
-/** The /migration znode's content (Kafka's ZkMigrationLeadershipState as written to ZooKeeper). */
+/**
+ * The /migration znode's content (Kafka's ZkMigrationLeadershipState). ZooKeeper holds it in snake_case, as
+ * recorded on a 3.9.2 lab: `{"version":0,"kraft_metadata_offset":-1,"kraft_controller_id":-1,...}`.
+ */
 export interface MigrationZnode {
+  kraft_controller_id?: number;
+  kraft_controller_epoch?: number;
+  kraft_metadata_offset?: number;
+  kraft_metadata_epoch?: number;
   kraftControllerId?: number;
-  kraftControllerEpoch?: number;
   kraftMetadataOffset?: number;
-  kraftMetadataEpoch?: number;
   [key: string]: unknown;
+}
+
+/**
+ * Whether /migration records a completed metadata copy (Kafka's `initialZkMigrationComplete`: offset > 0). The
+ * first active KRaft controller creates the znode with offset -1 while it waits for the brokers, and it stays
+ * so after deprovisioning controllers that never migrated: that one is not a leftover migration.
+ */
+export function metadataCopied(z: MigrationZnode | null): boolean {
+  if (z === null) return false;
+  const offset = typeof z.kraft_metadata_offset === 'number' ? z.kraft_metadata_offset : typeof z.kraftMetadataOffset === 'number' ? z.kraftMetadataOffset : null;
+  // A /migration whose offset cannot be read is taken as copied: the safer reading refuses to start afresh.
+  return offset === null || offset > 0;
 }
 
 /** The /controller znode: a ZooKeeper-mode broker id, or a KRaft controller once the migration runs (kraftControllerEpoch >= 0). */
@@ -84,6 +101,26 @@ export interface MigrationGauges {
   zkMigrationState: number | null;
   zkWriteBehindLag: number | null;
   migratingZkBrokerCount: number | null;
+  /** ActiveControllerCount: 1 on the quorum leader; absent or null when not read. */
+  activeControllerCount?: number | null;
+}
+
+/**
+ * One reading from the gauges of every controller that answered. Standby controllers report ZkMigrationState
+ * too but a write-behind lag of 0 (recorded on a 3.9.2 lab): the state comes from the active controller when
+ * one says it is active, and the lag is the highest any controller reports, so a standby's 0 never hides the
+ * leader's lag. Null when no controller answered.
+ */
+export function combineControllerGauges(readings: (MigrationGauges | null)[]): MigrationGauges | null {
+  const answered = readings.filter((g): g is MigrationGauges => g !== null && g.zkMigrationState !== null);
+  if (answered.length === 0) return null;
+  const active = answered.find((g) => g.activeControllerCount === 1) ?? null;
+  const first = active ?? (answered[0] as MigrationGauges);
+  const known = answered.map((g) => g.zkWriteBehindLag).filter((l): l is number => l !== null);
+  // Unknown when the leader's lag is unknown, or (no leader named) when any controller's is.
+  const lagUnknown = active ? active.zkWriteBehindLag === null : known.length < answered.length;
+  const lag = lagUnknown ? null : Math.max(...known);
+  return { zkMigrationState: first.zkMigrationState, zkWriteBehindLag: lag, migratingZkBrokerCount: first.migratingZkBrokerCount, activeControllerCount: active ? 1 : (first.activeControllerCount ?? null) };
 }
 
 export interface MigrationReadings {
@@ -162,7 +199,8 @@ export function observeMigrationState(r: MigrationReadings): MigrationObservatio
   // ZooKeeper, or controllers being provisioned.
   if (brokersIn('zookeeper') && !controllersIn('migration')) {
     if (byController.kraft.length > 0) return { ok: false, disagreements: [`controllers ${list(byController.kraft)} are configured as plain KRaft controllers (no migration flag) next to ZooKeeper-mode brokers`] };
-    if (r.znodes.migration !== null) disagreements.push('the /migration znode exists although no controller is provisioned: an earlier attempt left it; read it (get /migration) and delete it before migrating');
+    if (metadataCopied(r.znodes.migration)) disagreements.push('the /migration znode records a completed metadata copy although no controller is provisioned: an earlier migration left it; read it (get /migration) and delete it before migrating again');
+    else if (r.znodes.migration !== null) notes.push('/migration exists without a metadata copy (left by controllers provisioned earlier): the migration starts afresh from it');
     if (kraftOwnsController) disagreements.push(`/controller is held by KRaft controller ${String(r.znodes.controller?.brokerid ?? '?')} although no controller is provisioned`);
     if (gauge !== null && gauge !== ZkMigrationGauge.ZK && gauge !== ZkMigrationGauge.PRE_MIGRATION) disagreements.push(`ZkMigrationState is ${gaugeName(gauge)} with no controller provisioned`);
     if (disagreements.length > 0) return { ok: false, disagreements };
@@ -172,7 +210,7 @@ export function observeMigrationState(r: MigrationReadings): MigrationObservatio
   // Controllers provisioned; brokers untouched or part-way through roll 1.
   if (brokersIn('zookeeper', 'migration') && byBroker.migration.length < r.brokers.length) {
     if (gauge === ZkMigrationGauge.MIGRATION || gauge === ZkMigrationGauge.POST_MIGRATION) disagreements.push(`ZkMigrationState is ${gaugeName(gauge)} but brokers ${list(byBroker.zookeeper)} are not in migration mode yet`);
-    if (r.znodes.migration !== null) disagreements.push(`the /migration znode exists but brokers ${list(byBroker.zookeeper)} are not in migration mode: an earlier attempt left it`);
+    if (metadataCopied(r.znodes.migration)) disagreements.push(`the /migration znode records a completed metadata copy but brokers ${list(byBroker.zookeeper)} are not in migration mode: an earlier attempt left it`);
     if (disagreements.length > 0) return { ok: false, disagreements };
     if (gauge === null) notes.push('no ZkMigrationState read: the controllers may not be running yet');
     return ok(MigrationState.ControllersProvisioned, null, roll(MigrationState.BrokersInMigrationMode, byBroker.migration, byBroker.zookeeper));
@@ -182,7 +220,7 @@ export function observeMigrationState(r: MigrationReadings): MigrationObservatio
   if (brokersIn('migration', 'kraft') && byBroker.kraft.length < r.brokers.length) {
     if (!controllersIn('migration')) return { ok: false, disagreements: [`brokers are not all in KRaft mode but controllers ${list(byController.kraft)} run without the migration flag`] };
     if (gauge === ZkMigrationGauge.POST_MIGRATION || gauge === ZkMigrationGauge.NONE) disagreements.push(`brokers are in migration mode but ZkMigrationState is ${gaugeName(gauge)}`);
-    if (gauge === ZkMigrationGauge.MIGRATION && r.znodes.migration === null) disagreements.push('ZkMigrationState is MIGRATION but there is no /migration znode');
+    if (gauge === ZkMigrationGauge.MIGRATION && !metadataCopied(r.znodes.migration)) disagreements.push('ZkMigrationState is MIGRATION but /migration records no metadata copy');
     if (byBroker.kraft.length > 0 && gauge !== ZkMigrationGauge.MIGRATION) disagreements.push(`brokers ${list(byBroker.kraft)} run in KRaft mode but ZkMigrationState is ${gaugeName(gauge)}: the metadata migration has not completed`);
     if (disagreements.length > 0) return { ok: false, disagreements };
     const phase: MigrationPhase = gauge === ZkMigrationGauge.MIGRATION ? 'dual-write' : 'hybrid';
@@ -205,7 +243,7 @@ export function observeMigrationState(r: MigrationReadings): MigrationObservatio
     notes.push(`the migration is finalized (POST_MIGRATION) but controllers ${list(pending)} still carry the migration flag`);
     return ok(MigrationState.Finalized, null, roll(MigrationState.Finalized, done, pending), true);
   }
-  if (r.znodes.migration === null && gauge === ZkMigrationGauge.MIGRATION) return { ok: false, disagreements: ['ZkMigrationState is MIGRATION but there is no /migration znode'] };
+  if (!metadataCopied(r.znodes.migration) && gauge === ZkMigrationGauge.MIGRATION) return { ok: false, disagreements: ['ZkMigrationState is MIGRATION but /migration records no metadata copy'] };
   if (gauge === null) notes.push('no ZkMigrationState read from an active controller');
   return ok(MigrationState.BrokersInKRaftMode, 'dual-write', roll(MigrationState.Finalized, done, pending), done.length > 0);
 }
