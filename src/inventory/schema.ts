@@ -158,6 +158,8 @@ const kafkaLayoutSchema = z
     dataDirs: z.array(dataDirSchema).min(1).default(['/var/lib/kafka/data']),
     logDir: filePath.min(1).default('/var/log/kafka'),
     pidFile: filePath.min(1).default('/var/run/kafka/kafka.pid'),
+    /** JMX port the node listens on, at its address; the migration runbook reads its gauges there with Kafka's JmxTool over SSH. */
+    jmxPort: wholeNumber(1, 65535).optional(),
     commands: commandsSchema.default({}),
   })
   .strict();
