@@ -119,7 +119,9 @@ export function createApprovalActivities(deps: ApprovalDeps) {
         const slack = hook.kind ? hook.kind === 'slack' : isSlackUrl(url);
         const body = JSON.stringify(slack ? slackBody(notice, links) : genericBody(notice, links));
         let error = '';
+        let attempts = 0;
         for (let attempt = 1; attempt <= DELIVERY.attempts; attempt++) {
+          attempts = attempt;
           try {
             const { status } = await post(url, body, DELIVERY.timeoutMs);
             if (status >= 200 && status < 300) {
@@ -134,7 +136,7 @@ export function createApprovalActivities(deps: ApprovalDeps) {
           }
           if (attempt < DELIVERY.attempts) await sleep(DELIVERY.backoffMs * 2 ** (attempt - 1));
         }
-        if (error) report.failed.push({ webhook: hook.name, error: `${error} after ${DELIVERY.attempts} attempts at most` });
+        if (error) report.failed.push({ webhook: hook.name, error: `${error} after ${attempts} attempt${attempts === 1 ? '' : 's'}` });
         else report.delivered.push(hook.name);
       }
       return report;

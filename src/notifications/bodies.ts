@@ -111,7 +111,8 @@ export function slackBody(notice: RunNotice, links: NoticeLinks): { text: string
   if (calls) {
     const lines = [`Approve: \`${calls.cli.approve}\``, `Reject: \`${calls.cli.reject}\``];
     if (calls.http) lines.push(`HTTP: \`${calls.http.approve.curl}\``);
-    blocks.push(section(lines.join('\n')));
+    // Escaped like any text: Slack reads <you> as a link even inside code.
+    blocks.push(section(escapeSlack(lines.join('\n'))));
   }
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `Run \`${escapeSlack(notice.workflowId)}\`${link ? ` · <${link}|open in the Web UI>` : ''}` }] });
   return { text, blocks };
