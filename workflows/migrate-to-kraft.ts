@@ -91,6 +91,7 @@ export async function migrateToKRaft(rawInput: MigrateToKRaftInputRaw): Promise<
     runbook: 'migrateToKRaft',
     cluster,
     approvers: (rawInput as { approvers?: string[] } | null)?.approvers ?? null,
+    input: rawInput,
     lock: {
       acquire: () => lock.acquireClusterLock({ cluster, workflowId, runbook: 'migrateToKRaft' }),
       release: () => lock.releaseClusterLock({ cluster, workflowId }),
@@ -321,6 +322,8 @@ async function rollBrokers(run: Run, edit: MigrationConfigEdit, nodes: string[])
     migrationEdit: edit,
     ...(input.canaryTopic ? { canaryTopic: input.canaryTopic } : {}),
     ...(input.approvers ? { approvers: input.approvers } : {}),
+    // The roll's gates hold separation of duties against whoever started the migration.
+    ...controls.childIdentity,
   };
   await controls.child(`roll ${nodes.join(', ')}: ${edit.kind} (child workflow)`, childId, () =>
     executeChild(rollingRestart, { workflowId: childId, parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL, args: [args] }),

@@ -36,8 +36,9 @@ program
   .option('--version <v>', 'Kafka version (default 4.3.1 for kraft, 3.9.2 for zookeeper)')
   .option('--racks <n>', 'spread brokers round-robin over n racks (0: no broker.rack)', int('--racks'), 0)
   .option('--subnet <s>', 'addresses 127.0.S.x', int('--subnet'), 1)
+  .option('--migration-controllers <n>', 'zookeeper mode: n controller hosts left unconfigured and stopped, for the migration runbook', int('--migration-controllers'))
   .option('--temporal', 'also start the Temporal dev server')
-  .action(async (o: { name: string; mode: string; brokers: number; controllers: string; version?: string; racks: number; subnet: number; temporal?: boolean }) => {
+  .action(async (o: { name: string; mode: string; brokers: number; controllers: string; version?: string; racks: number; subnet: number; migrationControllers?: number; temporal?: boolean }) => {
     const cluster = await labUp({ ...o, controllers: o.controllers === 'combined' ? 'combined' : Number(o.controllers) });
     console.log(`lab ${cluster.name} up in ${(cluster.startupMs / 1000).toFixed(1)} s: ${cluster.mode}, Kafka ${cluster.version}, cluster id ${cluster.clusterId}`);
     console.log(`bootstrap servers: ${cluster.bootstrapServers.join(',')}`);

@@ -26,6 +26,7 @@ import {
   brokerHostPlan,
   buildLabInventory,
   isBroker,
+  isWaitingController,
   newClusterId,
   planLabHosts,
   rackFor,
@@ -290,6 +291,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabCluster> {
     await updateKnownHosts(ssh, keys);
     const zookeeperConnect = zookeeperConnectFor(plan);
     for (const h of hosts) {
+      if (isWaitingController(spec, h)) continue; // the migration runbook writes its config
       const config = h.kind === 'zookeeper' ? renderZookeeperConfig(h, h.paths) : renderKafkaConfig({ spec, host: h, cluster: plan, paths: h.paths, zookeeperConnect });
       writeFileSync(h.paths.configFile, config);
     }
@@ -300,7 +302,7 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabCluster> {
     );
     labLog.info({ hosts: hosts.length, ms: Date.now() - t0 }, `lab ${name}: hosts provisioned, sshd up on each`);
 
-    const kafkaNodes = hosts.filter((h) => h.kind === 'kafka');
+    const kafkaNodes = hosts.filter((h) => h.kind === 'kafka' && !isWaitingController(spec, h));
     if (spec.mode === 'kraft') {
       state.clusterId = newClusterId(randomBytes);
       writeState(root, state);

@@ -27,6 +27,8 @@ export interface LabSpec {
   version: string;
   racks: number;
   subnet: number;
+  /** Zookeeper mode: controller-only hosts provisioned (sshd, installs) but left unconfigured and stopped, for the migration runbook. */
+  migrationControllers?: number;
 }
 
 export interface LabSpecInput {
@@ -37,6 +39,7 @@ export interface LabSpecInput {
   version?: string;
   racks?: number;
   subnet?: number;
+  migrationControllers?: number;
 }
 
 export const DEFAULT_KRAFT_VERSION = '4.3.1';
@@ -72,8 +75,11 @@ export function resolveLabSpec(input: LabSpecInput): LabSpec {
   if (!Number.isInteger(racks) || racks < 0) problems.push(`--racks ${racks}: must be 0 or more`);
   const subnet = input.subnet ?? 1;
   if (!Number.isInteger(subnet) || subnet < 0 || subnet > 255) problems.push(`--subnet ${subnet}: must be 0 to 255 (addresses 127.0.S.x)`);
+  const migrationControllers = input.migrationControllers ?? 0;
+  if (!Number.isInteger(migrationControllers) || migrationControllers < 0 || migrationControllers > 9) problems.push(`--migration-controllers ${migrationControllers}: must be 0 to 9`);
+  else if (migrationControllers > 0 && mode !== 'zookeeper') problems.push('--migration-controllers: only a zookeeper-mode lab has hosts waiting to become controllers (kraft mode: --controllers)');
   if (problems.length > 0) throw new LabSpecError(`cannot build lab "${name}":\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-  return { name, mode, brokers, controllers, version, racks, subnet };
+  return { name, mode, brokers, controllers, version, racks, subnet, ...(migrationControllers > 0 ? { migrationControllers } : {}) };
 }
 
 export interface LabHostPlan {
@@ -106,8 +112,9 @@ export function planLabHosts(spec: LabSpec): LabHostPlan[] {
   if (spec.mode === 'zookeeper') {
     hosts.push({ name: 'zookeeper', address: hostAddress(spec.subnet, ZOOKEEPER_HOST_OCTET), kind: 'zookeeper', roles: ['zookeeper'], nodeId: null, rack: null });
   }
-  if (typeof spec.controllers === 'number') {
-    for (let i = 1; i <= spec.controllers; i++) {
+  const controllerHosts = typeof spec.controllers === 'number' ? spec.controllers : (spec.migrationControllers ?? 0);
+  if (controllerHosts > 0) {
+    for (let i = 1; i <= controllerHosts; i++) {
       const nodeId = CONTROLLER_ID_BASE + i;
       hosts.push({ name: `controller-${nodeId}`, address: hostAddress(spec.subnet, nodeId), kind: 'kafka', roles: ['controller'], nodeId, rack: null });
     }
@@ -244,6 +251,26 @@ export const labKafkaCommands = {
   tool: '{{kafkaHome}}/bin/{{tool}}',
 } as const;
 
+/** JMX port of the lab's controller hosts, bound to the host's own address (Kafka's JmxTool reads it there over SSH). */
+export const LAB_JMX_PORT = 9999;
+
+/** The start template of a controller host waiting in a zookeeper-mode lab: as labKafkaCommands.start, with JMX on its address. */
+export function labControllerStartCommand(address: string): string {
+  const jmx = [
+    '-Dcom.sun.management.jmxremote',
+    `-Dcom.sun.management.jmxremote.port=${LAB_JMX_PORT}`,
+    `-Dcom.sun.management.jmxremote.rmi.port=${LAB_JMX_PORT}`,
+    `-Dcom.sun.management.jmxremote.host=${address}`,
+    `-Djava.rmi.server.hostname=${address}`,
+    '-Dcom.sun.management.jmxremote.authenticate=false',
+    '-Dcom.sun.management.jmxremote.ssl=false',
+  ].join(' ');
+  return labKafkaCommands.start.replace('{{kafkaHome}}/bin/kafka-server-start.sh', `KAFKA_OPTS='${jmx}' {{kafkaHome}}/bin/kafka-server-start.sh`);
+}
+
+/** Controller hosts of a zookeeper-mode lab: the migration runbook writes their config, formats and starts them. */
+export const isWaitingController = (spec: Pick<LabSpec, 'mode'>, h: { roles: HostRole[] }): boolean => spec.mode === 'zookeeper' && isController(h);
+
 export const labZookeeperCommands = {
   start: "KAFKA_PID_FILE={{pidFile}} LOG_DIR={{logDir}} KAFKA_HEAP_OPTS='-Xmx256m -Xms64m' {{kafkaHome}}/bin/zookeeper-server-start.sh -daemon {{configFile}}",
   stop: 'KAFKA_PID_FILE={{pidFile}} {{kafkaHome}}/bin/zookeeper-server-stop.sh',
@@ -292,6 +319,7 @@ export function buildLabInventory({ spec, hosts, paths, ssh, bootstrapServers: b
           logDir: p.logDir,
           pidFile: p.pidFile,
           ...(h.kind === 'zookeeper' ? { commands: { ...labZookeeperCommands } } : {}),
+          ...(isWaitingController(spec, h) ? { jmxPort: LAB_JMX_PORT, commands: { start: labControllerStartCommand(h.address) } } : {}),
         },
       };
     }),

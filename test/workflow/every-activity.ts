@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import { replicasOnBrokers } from '../../activities/cluster-reads';
 import { createInputActivities } from '../../activities/inputs';
+import { noApprovalActivities } from '../support/approvals';
 import { type ReassignmentPlanActivities, reassignmentPlanActivities } from '../../activities/reassignment-plan';
 import { MemoryPlanStore } from '../support/plan-store';
 import { withRollingPreflight } from '../support/rolling-preflight';
@@ -173,6 +174,7 @@ export class FakeWorld {
       waitForControllerQuorum: async () => ({ leaderId: 3, elapsedMs: 1 }),
       waitForZkMigrationState: async (_c, _h, wanted) => ({ zkMigrationState: wanted, zkWriteBehindLag: 0, migratingZkBrokerCount: 0, elapsedMs: 1 }),
       ...createInputActivities(),
+      ...noApprovalActivities(),
       describeDataDirs: async (_c, hosts) => hosts.map((host) => ({ host, dataDirs: ['/var/lib/kafka/data'] })),
     };
   }
