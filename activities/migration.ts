@@ -40,6 +40,9 @@ export interface MigrationActivityDeps extends NodeActivityDeps {
   readMigrationGauges?: (cluster: string, hostName: string) => Promise<MigrationGauges>;
 }
 
+/** What the active controller logs once it has copied the metadata (KRaftMigrationDriver, Kafka 3.4 to 3.9). */
+export const MIGRATION_COMPLETED_LINE = 'Completed migration of metadata from ZooKeeper to KRaft';
+
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
 /** Activities of the ZooKeeper-to-KRaft migration that are not ZooKeeper's, JMX's or a controller's lifecycle. */
@@ -86,6 +89,14 @@ export function createMigrationActivities(deps: MigrationActivityDeps) {
       .filter((h): h is InventoryHost => h !== undefined)
       .map((h) => `${h.address}:${port}`)
       .join(',');
+
+  /** The controller log's "Completed migration of metadata" line on this host (newest file first), or null. */
+  const migrationCompletedLine = async (cluster: string, hostName: string): Promise<string | null> => {
+    const host = kafkaHost(cluster, hostName);
+    const r = await shell.exec(host, `for f in $(ls -1t ${shellQuote(host.kafka.logDir)}/server.log* 2>/dev/null | head -n 30); do grep -h -F ${shellQuote(MIGRATION_COMPLETED_LINE)} "$f" 2>/dev/null | tail -n 1 && break; done; true`, { timeoutMs: 60_000 });
+    const line = r.stdout.split('\n').find((l) => l.includes(MIGRATION_COMPLETED_LINE));
+    return line ? scrub(line).slice(0, 400) : null;
+  };
 
   return {
     /** The brokers of the inventory and the named controllers with their addresses; refuses a name that is not a controller. */
@@ -219,6 +230,42 @@ export function createMigrationActivities(deps: MigrationActivityDeps) {
           ),
       );
       return { leaderId: (value as QuorumState).leaderId, elapsedMs };
+    },
+
+    /**
+     * Waits until the metadata migration has completed by both of Kafka's signs: a controller reports
+     * ZkMigrationState MIGRATION, and a controller's log has "Completed migration of metadata from ZooKeeper to
+     * KRaft" (returned, for the report).
+     */
+    async waitForMetadataMigrated(cluster: string, controllers: string[], timeoutMs: number): Promise<MigrationGauges & { logLine: string; elapsedMs: number }> {
+      const read = deps.readMigrationGauges;
+      if (!read) throw new Error('this worker cannot read the migration gauges (no JMX reader configured)');
+      type Seen = { gauges: MigrationGauges | null; logLine: string | null };
+      const { value, elapsedMs } = await pollUntil<Seen>(
+        { waitingFor: 'metadata migration', controllers },
+        timeoutMs,
+        deps.pollIntervalMs ?? 1000,
+        async () => {
+          let gauges: MigrationGauges | null = null;
+          for (const c of controllers) {
+            gauges = await read(cluster, c).catch(() => null);
+            if (gauges && gauges.zkMigrationState !== null) break;
+          }
+          let logLine: string | null = null;
+          if (gauges?.zkMigrationState === ZkMigrationGauge.MIGRATION) {
+            for (const c of controllers) if ((logLine = await migrationCompletedLine(cluster, c).catch(() => null)) !== null) break;
+          }
+          return { done: logLine !== null, value: { gauges, logLine }, progress: { zkMigrationState: gauges?.zkMigrationState ?? null, logLine: logLine !== null } };
+        },
+        (last, err, ms) =>
+          waitTimedOut(
+            NodeWaitFailure.QuorumCatchUpTimeout,
+            `the metadata migration has not completed after ${Math.round(ms / 1000)} s: ZkMigrationState is ${gaugeName(last?.gauges?.zkMigrationState ?? null)}` +
+              `${last?.gauges?.zkMigrationState === ZkMigrationGauge.MIGRATION ? `, but no controller log has "${MIGRATION_COMPLETED_LINE}"` : ''}${err ? ` (${err})` : ''}`,
+            { elapsedMs: ms },
+          ),
+      );
+      return { ...(value.gauges as MigrationGauges), logLine: value.logLine as string, elapsedMs };
     },
 
     /** Waits until the active controller reports ZkMigrationState `wanted` (1 MIGRATION once the metadata is copied; 3 POST_MIGRATION after the finalize). */

@@ -114,6 +114,7 @@ export const ACTIVITY_KINDS = {
   waitForReassignmentBatch: Wait,
   waitForControllerQuorum: Wait,
   waitForZkMigrationState: Wait,
+  waitForMetadataMigrated: Wait,
 } as const satisfies Record<keyof Activities, ActivityKind>;
 
 type NamesOfKind<K extends ActivityKind> = { [N in keyof Activities]: (typeof ACTIVITY_KINDS)[N] extends K ? N : never }[keyof Activities];

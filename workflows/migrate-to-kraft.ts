@@ -64,6 +64,8 @@ interface Run {
   before: (MetadataSnapshot & { topicCount: number; aclCount: number }) | null;
   diff: MetadataDiff | null;
   childCount: number;
+  /** The controller's "Completed migration of metadata" log line, when this run waited for it. */
+  migratedLine: string | null;
 }
 
 /**
@@ -101,7 +103,7 @@ export async function migrateToKRaft(rawInput: MigrateToKRaftInputRaw): Promise<
   return controls.run(async () => {
     const input = await controls.step('validate the input', () => parsedInput('migrateToKRaft', migrateToKRaftInput, rawInput));
     const hosts = await controls.step('resolve the brokers and controllers', () => read.describeMigrationHosts(input.cluster, input.controllers, input.controllerListener.port));
-    const run: Run = { controls, input, hosts, quorum: quorumOf(input, hosts), obs: await observe(controls, input, hosts), phases: [], before: null, diff: null, childCount: 0 };
+    const run: Run = { controls, input, hosts, quorum: quorumOf(input, hosts), obs: await observe(controls, input, hosts), phases: [], before: null, diff: null, childCount: 0, migratedLine: null };
     const startState = run.obs.state;
 
     if (input.goal === 'rollback') {
@@ -120,6 +122,7 @@ export async function migrateToKRaft(rawInput: MigrateToKRaftInputRaw): Promise<
       goal: input.goal,
       phases: run.phases,
       metadataDiff: run.diff,
+      migrationLogLine: run.migratedLine,
       gates: controls.decisions.map((d) => ({ gate: d.gate, outcome: d.outcome, choice: d.choice, approver: d.approver, reason: d.reason })),
       inventorySnippet: run.obs.state === MigrationState.Finalized ? inventorySnippet(input.cluster, hosts.brokers, hosts.controllers) : null,
       wallMs: Date.now() - started,
@@ -284,9 +287,10 @@ async function ensureQuorum(run: Run): Promise<void> {
 
 async function waitForMigrationCompleted(run: Run): Promise<void> {
   const { controls, input, hosts } = run;
-  await controls.step('wait for "Completed migration of metadata from ZooKeeper to KRaft" (ZkMigrationState MIGRATION)', () =>
-    waitFor(input.migrationSeconds).waitForZkMigrationState(input.cluster, hosts.controllers.map((c) => c.host), ZkMigrationGauge.MIGRATION, input.migrationSeconds * 1000),
+  const done = await controls.step('wait for "Completed migration of metadata from ZooKeeper to KRaft" and ZkMigrationState MIGRATION', () =>
+    waitFor(input.migrationSeconds).waitForMetadataMigrated(input.cluster, hosts.controllers.map((c) => c.host), input.migrationSeconds * 1000),
   { interruptible: true });
+  run.migratedLine = done.logLine;
 }
 
 /** Topics, assignments, topic configs and ACLs read back through the Kafka protocol, against before the run. */

@@ -100,6 +100,8 @@ export interface MigrationResult {
   goal: 'kraft' | 'rollback';
   phases: PhaseTiming[];
   metadataDiff: MetadataDiff | null;
+  /** The controller's "Completed migration of metadata from ZooKeeper to KRaft" line, when this run waited for it. */
+  migrationLogLine: string | null;
   gates: MigrationGateReport[];
   inventorySnippet: string | null;
   wallMs: number;
@@ -125,6 +127,7 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export function renderMigrationReport(r: MigrationResult, cluster: string): string {
   const lines = [`## Migration report: ${cluster}`, `From **${r.startState}** to **${r.endState}** (goal ${r.goal}) in ${secs(r.wallMs)}.`, '', '| phase | started | took |', '|---|---|---|'];
   for (const p of r.phases) lines.push(`| ${p.phase} | ${p.startedAt} | ${secs(p.ms)} |`);
+  if (r.migrationLogLine) lines.push('', `Controller log: \`${r.migrationLogLine.replace(/`/g, "'")}\``);
   if (r.metadataDiff) lines.push('', renderMetadataDiff(r.metadataDiff, { topics: 0, acls: 0 }).replace(/ \(0 topics.*\)\./, '.'));
   lines.push('', '**Gates**:');
   if (r.gates.length === 0) lines.push('- none');

@@ -172,6 +172,7 @@ export class FakeWorld {
       editMigrationConfig: async () => changed,
       retireMigrationControllerConfig: async () => ({ movedTo: null }),
       waitForControllerQuorum: async () => ({ leaderId: 3, elapsedMs: 1 }),
+      waitForMetadataMigrated: async () => ({ zkMigrationState: 1, zkWriteBehindLag: 0, migratingZkBrokerCount: 0, logLine: 'Completed migration of metadata from ZooKeeper to KRaft.', elapsedMs: 1 }),
       waitForZkMigrationState: async (_c, _h, wanted) => ({ zkMigrationState: wanted, zkWriteBehindLag: 0, migratingZkBrokerCount: 0, elapsedMs: 1 }),
       ...createInputActivities(),
       ...noApprovalActivities(),
