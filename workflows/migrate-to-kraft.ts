@@ -368,11 +368,13 @@ async function offerRollbackAfterFailure(run: Run, err: unknown): Promise<void> 
     return;
   }
   run.obs = obs;
-  if (rollbackFrom(obs.state) === null || obs.finalizeStarted) return;
-  const refusal = rollbackRefusal(obs);
+  // From ZooKeeper only controllers part-provisioned have something to undo (rollbackPlan says what).
+  if (rollbackPlan(obs) === null || obs.finalizeStarted) return;
+  const refusal = obs.state === MigrationState.ZooKeeper ? null : rollbackRefusal(obs);
+  const what = rollbackFrom(obs.state)?.note ?? 'deprovision the controllers provisioned so far';
   const d = await run.controls.gate(
     'rollback-after-failure',
-    `The migration failed in ${obs.state}: ${describe(err)}. ${refusal ? `A rollback is not possible now: ${refusal}.` : `Roll back to ZooKeeper (${rollbackFrom(obs.state)?.note ?? ''})?`} Choose "rollback", or "leave" to leave the cluster as it is.`,
+    `The migration failed in ${obs.state}: ${describe(err)}. ${refusal ? `A rollback is not possible now: ${refusal}.` : `Roll back to ZooKeeper (${what})?`} Choose "rollback", or "leave" to leave the cluster as it is.`,
     { choices: refusal ? ['leave'] : ['rollback', 'leave'] },
   );
   if (d.outcome === 'approved' && d.choice === 'rollback') await rollBack(run, `after a failure, chosen by ${d.approver}`);

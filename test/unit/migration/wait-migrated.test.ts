@@ -46,7 +46,8 @@ const shell: HostShell = {
 let state = 2;
 const gauges = async (): Promise<MigrationGauges> => ({ zkMigrationState: state, zkWriteBehindLag: 0, migratingZkBrokerCount: 0 });
 const acts = createMigrationActivities({ clusters: createClusterRegistry(new Map([['c1', inventory]])), shell, pollIntervalMs: 10, readMigrationGauges: gauges });
-const wait = (timeoutMs: number) => new MockActivityEnvironment({}, quiet).run(() => acts.waitForMetadataMigrated('c1', ['controller-52', 'controller-53'], timeoutMs));
+type Migrated = Awaited<ReturnType<typeof acts.waitForMetadataMigrated>>;
+const wait = (timeoutMs: number): Promise<Migrated> => new MockActivityEnvironment({}, quiet).run(() => acts.waitForMetadataMigrated('c1', ['controller-52', 'controller-53'], timeoutMs)) as Promise<Migrated>;
 
 beforeEach(() => {
   logged = false;
