@@ -2,13 +2,16 @@ import { type Client } from '@temporalio/client';
 import { createApprovalActivities } from './approvals';
 import { type ClusterRegistry } from './clusters';
 import { createClusterReadActivities } from './cluster-reads';
+import { createControllerActivities } from './controllers';
 import { createBrokerActivities } from './brokers';
 import { createInputActivities } from './inputs';
+import { createJmxActivities } from './jmx';
 import { createLockActivities } from './lock';
 import { createNodeActivities } from './nodes';
 import { createReassignmentActivities } from './reassignment';
 import { createReassignmentPlanActivities } from './reassignment-plan';
 import { type HostShell } from './ssh';
+import { createZooKeeperActivities } from './zookeeper';
 
 export interface ActivityDeps {
   clusters: ClusterRegistry;
@@ -32,6 +35,9 @@ export function createActivities(deps: ActivityDeps) {
     ...createReassignmentPlanActivities(deps),
     ...createBrokerActivities(deps),
     ...createApprovalActivities(deps),
+    ...createZooKeeperActivities(deps),
+    ...createJmxActivities(deps),
+    ...createControllerActivities(deps),
   };
 }
 

@@ -163,6 +163,14 @@ export class FakeWorld {
       finalizeMetadataVersion: async () => ({ before: '3.9-IV0', after: '4.3-IV0' }),
       canaryRoundTrip: async () => ({ partition: 0, offset: '0', roundTripMs: 1 }),
       wipeBrokerData: async () => ({ wiped: ['/var/lib/kafka/data'] }),
+      // ZooKeeper, JMX and controller storage of the migration: this KRaft world has no ZooKeeper left.
+      readMigrationZnodes: async () => {
+        throw ApplicationFailure.create({ type: 'InvalidInput', message: 'no zookeeperConnect in this KRaft world', nonRetryable: true });
+      },
+      deleteMigrationZnodes: async () => ({ controller: 'absent' as const, migration: 'absent' as const, before: { controller: null, migration: null } }),
+      readMigrationGauges: async () => ({ zkMigrationState: 3, zkWriteBehindLag: null, migratingZkBrokerCount: 0, activeControllerCount: 1 }),
+      formatControllerStorage: async (_c, h) => ({ host: h, dirs: ['/var/lib/kafka/data'], formatted: false, output: '' }),
+      wipeControllerMetadata: async (_c, h) => ({ host: h, wiped: [] }),
       ...createInputActivities(),
       ...noApprovalActivities(),
       describeDataDirs: async (_c, hosts) => hosts.map((host) => ({ host, dataDirs: ['/var/lib/kafka/data'] })),
