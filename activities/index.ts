@@ -2,14 +2,17 @@ import { type Client } from '@temporalio/client';
 import { createApprovalActivities } from './approvals';
 import { type ClusterRegistry } from './clusters';
 import { createClusterReadActivities } from './cluster-reads';
+import { createControllerActivities } from './controllers';
 import { createBrokerActivities } from './brokers';
 import { createInputActivities } from './inputs';
+import { createJmxActivities } from './jmx';
 import { createLockActivities } from './lock';
 import { createMigrationActivities } from './migration';
 import { createNodeActivities } from './nodes';
 import { createReassignmentActivities } from './reassignment';
 import { createReassignmentPlanActivities } from './reassignment-plan';
 import { type HostShell } from './ssh';
+import { createZooKeeperActivities } from './zookeeper';
 
 export interface ActivityDeps {
   clusters: ClusterRegistry;
@@ -24,6 +27,7 @@ export interface ActivityDeps {
 
 /** Every activity the worker registers, built from injected clients. Workflows import this type only. */
 export function createActivities(deps: ActivityDeps) {
+  const jmx = createJmxActivities(deps);
   return {
     ...createInputActivities(),
     ...createClusterReadActivities(deps),
@@ -32,8 +36,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createReassignmentActivities(deps),
     ...createReassignmentPlanActivities(deps),
     ...createBrokerActivities(deps),
-    ...createMigrationActivities(deps),
+    // The migration's waits read the controllers' gauges with the same JmxTool reader.
+    ...createMigrationActivities({ ...deps, readMigrationGauges: jmx.readMigrationGauges }),
     ...createApprovalActivities(deps),
+    ...createZooKeeperActivities(deps),
+    ...jmx,
+    ...createControllerActivities(deps),
   };
 }
 

@@ -62,6 +62,8 @@ export const ACTIVITY_KINDS = {
   readMigrationPreflight: Read, // the metadata, every host, a config read per broker, two 60 s tool runs
   snapshotMigrationMetadata: Read, // listTopics, metadata, describeConfigs and describeAcls
   readApprovalSettings: Read, // a local activity: the inventory, in memory
+  readMigrationZnodes: Read, // one SSH command: four zookeeper-shell runs of at most 45 s each
+  readMigrationGauges: Read, // one 60 s JmxTool run, or five when a gauge is missing
   verifyActorAttestation: Read, // a local activity: one HMAC
 
   notifyWebhooks: Notify, // each webhook in parallel: 3 attempts of 5 s, 1 s and 2 s apart
@@ -85,6 +87,9 @@ export const ACTIVITY_KINDS = {
   finalizeMetadataVersion: Change, // three 60 s kafka-features.sh runs
   canaryRoundTrip: Change, // produce and read back within 30 s
   wipeBrokerData: Change, // a status check and one rm
+  deleteMigrationZnodes: Change, // a status check per controller, two zookeeper-shell sessions of at most 45 s per command
+  formatControllerStorage: Change, // a config read, two listings, one 120 s kafka-storage.sh
+  wipeControllerMetadata: Change, // a status check, a config read, a listing, one 120 s rm per dir
   electPreferredLeaders: Change, // one 120 s kafka-leader-election.sh
   electLeadersOfPlan: Change, // as electPreferredLeaders, for the stored plan's partitions
   discardReassignmentPlan: Change, // one rm per host holding the plan

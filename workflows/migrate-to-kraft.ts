@@ -1,4 +1,4 @@
-import { executeChild, ParentClosePolicy, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import type { MigrationHosts } from '../activities/migration';
 import { FailureType, findFailure, gateRejected, invalidInput, unsafeToProceed } from '../src/errors';
 import {
@@ -18,7 +18,6 @@ import {
   type MigrationResult,
   MigrationState,
   MigrationStep,
-  type MigrationZnodes,
   type PhaseTiming,
   type QuorumSpec,
   renderMetadataDiff,
@@ -32,25 +31,14 @@ import {
 } from '../src/migration';
 import { type RollingRestartInputRaw } from '../src/rolling';
 import { clusterNamedIn } from '../src/runbooks/input';
-import { CHANGE_OPTIONS, proxyByKind, proxyOfKind, proxyWaits, parsedInput, READ_OPTIONS } from './activity-options';
+import { proxyByKind, proxyOfKind, proxyWaits, parsedInput } from './activity-options';
 import { ActivityKind } from './activity-options';
 import { describe, RunbookControls } from './controls';
 import { rollingRestart } from './rolling-restart';
 
-/** ZooKeeper, JMX and controller activities (activities/zookeeper.ts, jmx.ts, controllers.ts). */
-interface MigrationLabActivities {
-  readMigrationZnodes(cluster: string): Promise<MigrationZnodes>;
-  deleteMigrationZnodes(cluster: string, which: { controller: boolean; migration: boolean }): Promise<unknown>;
-  readMigrationGauges(cluster: string, hostName: string): Promise<MigrationGauges>;
-  formatControllerStorage(cluster: string, hostName: string, clusterId: string): Promise<unknown>;
-  wipeControllerMetadata(cluster: string, hostName: string): Promise<unknown>;
-}
-
 const read = proxyOfKind(ActivityKind.Read);
 const lock = proxyOfKind(ActivityKind.Lock);
 const host = proxyByKind();
-const zkRead = proxyActivities<Pick<MigrationLabActivities, 'readMigrationZnodes' | 'readMigrationGauges'>>(READ_OPTIONS);
-const zkChange = proxyActivities<Pick<MigrationLabActivities, 'deleteMigrationZnodes' | 'formatControllerStorage' | 'wipeControllerMetadata'>>(CHANGE_OPTIONS);
 const waitFor = (seconds: number) => proxyWaits(seconds * 1000);
 
 /** Where a run stands: the hosts, the latest observation and what the report collects. */
@@ -181,7 +169,7 @@ async function observe(controls: RunbookControls, input: MigrateToKRaftInput, ho
   const names = hosts.controllers.map((c) => c.host);
   const [configs, znodes, gauges] = await Promise.all([
     controls.step('observe: read the brokers’ and controllers’ configs', () => read.readMigrationConfigs(input.cluster, names)),
-    controls.step('observe: read /migration and /controller in ZooKeeper', () => zkRead.readMigrationZnodes(input.cluster)),
+    controls.step('observe: read /migration and /controller in ZooKeeper', () => read.readMigrationZnodes(input.cluster)),
     controls.step('observe: read ZkMigrationState from the controllers', () => readGauges(input.cluster, names)),
   ]);
   const obs = observeMigrationState({ ...configs, znodes, gauges });
@@ -199,7 +187,7 @@ async function readGauges(cluster: string, controllers: string[]): Promise<Migra
   const readings: (MigrationGauges | null)[] = [];
   for (const c of controllers) {
     try {
-      readings.push(await zkRead.readMigrationGauges(cluster, c));
+      readings.push(await read.readMigrationGauges(cluster, c));
     } catch {
       // a stopped or unprovisioned controller has no JMX
       readings.push(null);
@@ -256,7 +244,7 @@ async function phaseGate(run: Run, name: string, prompt: string): Promise<'proce
 async function provisionControllers(run: Run): Promise<void> {
   const { controls, input, hosts } = run;
   const c = input.cluster;
-  const znodes = await controls.step('read the cluster id from ZooKeeper', () => zkRead.readMigrationZnodes(c));
+  const znodes = await controls.step('read the cluster id from ZooKeeper', () => read.readMigrationZnodes(c));
   const clusterId = znodes.clusterId;
   if (!clusterId) throw unsafeToProceed('ZooKeeper has no /cluster/id: cannot format the controllers with the cluster id');
   const version = await controls.step('read the brokers’ Kafka version', () => host.readNodeVersion(c, hosts.brokers[0]?.host ?? ''));
@@ -271,7 +259,7 @@ async function provisionControllers(run: Run): Promise<void> {
       if (!ok.ok) throw unsafeToProceed(`controller ${h}: ${ok.detail}; give controllerSource`);
     }
     await controls.step(`${h}: write the controller config`, () => host.writeMigrationControllerConfig(c, h, run.quorum, input.controllerMetadataDir));
-    await controls.step(`${h}: format the metadata dir with cluster id ${clusterId}`, () => zkChange.formatControllerStorage(c, h, clusterId));
+    await controls.step(`${h}: format the metadata dir with cluster id ${clusterId}`, () => host.formatControllerStorage(c, h, clusterId));
     await controls.step(`${h}: start`, () => host.startNode(c, h));
   }
   await ensureQuorum(run);
@@ -399,13 +387,13 @@ async function rollBack(run: Run, why: string): Promise<void> {
           for (const ctl of run.hosts.controllers) {
             await controls.step(`${ctl.host}: stop the controller`, () => host.stopNode(c, ctl.host));
             await controls.step(`${ctl.host}: wait for the process to exit`, () => waitFor(input.timeouts.stopSeconds).waitForProcessExit(c, ctl.host, input.timeouts.stopSeconds * 1000));
-            await controls.step(`${ctl.host}: wipe its metadata dir`, () => zkChange.wipeControllerMetadata(c, ctl.host));
+            await controls.step(`${ctl.host}: wipe its metadata dir`, () => host.wipeControllerMetadata(c, ctl.host));
             await controls.step(`${ctl.host}: move its controller config aside`, () => host.retireMigrationControllerConfig(c, ctl.host));
           }
           break;
         case MigrationStep.DeleteMigrationZnodes:
           // Quickly: until /controller is gone the cluster has no controller.
-          await controls.step('delete /controller and /migration in ZooKeeper (get /migration kept in the run log)', () => zkChange.deleteMigrationZnodes(c, { controller: true, migration: true }));
+          await controls.step('delete /controller and /migration in ZooKeeper (get /migration kept in the run log)', () => host.deleteMigrationZnodes(c, { controller: true, migration: true }));
           break;
         case MigrationStep.RollBrokersOutOfMigrationMode:
           await rollBrokers(run, { kind: 'leave-migration-mode', controllerListenerName: input.controllerListener.name }, brokers(only));

@@ -68,7 +68,6 @@ export interface MigrationZnode {
   kraft_metadata_epoch?: number;
   kraftControllerId?: number;
   kraftMetadataOffset?: number;
-  [key: string]: unknown;
 }
 
 /**
@@ -87,7 +86,6 @@ export function metadataCopied(z: MigrationZnode | null): boolean {
 export interface ControllerZnode {
   brokerid?: number;
   kraftControllerEpoch?: number;
-  [key: string]: unknown;
 }
 
 export interface MigrationZnodes {

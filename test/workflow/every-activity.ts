@@ -174,6 +174,14 @@ export class FakeWorld {
       waitForControllerQuorum: async () => ({ leaderId: 3, elapsedMs: 1 }),
       waitForMetadataMigrated: async () => ({ zkMigrationState: 1, zkWriteBehindLag: 0, migratingZkBrokerCount: 0, logLine: 'Completed migration of metadata from ZooKeeper to KRaft.', elapsedMs: 1 }),
       waitForZkMigrationState: async (_c, _h, wanted) => ({ zkMigrationState: wanted, zkWriteBehindLag: 0, migratingZkBrokerCount: 0, elapsedMs: 1 }),
+      // ZooKeeper, JMX and controller storage of the migration: this KRaft world has no ZooKeeper left.
+      readMigrationZnodes: async () => {
+        throw ApplicationFailure.create({ type: 'InvalidInput', message: 'no zookeeperConnect in this KRaft world', nonRetryable: true });
+      },
+      deleteMigrationZnodes: async () => ({ controller: 'absent' as const, migration: 'absent' as const, before: { controller: null, migration: null } }),
+      readMigrationGauges: async () => ({ zkMigrationState: 3, zkWriteBehindLag: null, migratingZkBrokerCount: 0, activeControllerCount: 1 }),
+      formatControllerStorage: async (_c, h) => ({ host: h, dirs: ['/var/lib/kafka/data'], formatted: false, output: '' }),
+      wipeControllerMetadata: async (_c, h) => ({ host: h, wiped: [] }),
       ...createInputActivities(),
       ...noApprovalActivities(),
       describeDataDirs: async (_c, hosts) => hosts.map((host) => ({ host, dataDirs: ['/var/lib/kafka/data'] })),

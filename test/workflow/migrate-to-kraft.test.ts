@@ -8,13 +8,13 @@ import {
   enterKRaftMode,
   enterMigrationMode,
   finalizeController,
-  type MigrationGauges,
-  type MigrationZnodes,
   MigrationState,
   type QuorumSpec,
   renderControllerConfig,
   summariseNodeConfig,
 } from '../../src/migration';
+import { type MigrationGaugeReadings } from '../../src/migration/jmx-gauges';
+import { type MigrationZnodeReadings } from '../../src/migration/znodes';
 import { parseProperties } from '../../src/rolling/config';
 import { approveUpdate, progressQuery, rejectUpdate } from '../../src/names';
 import { NodeWaitFailure } from '../../src/rolling';
@@ -121,19 +121,23 @@ class MigrationWorld {
       this.kraftOwnsController = true;
     }
   }
-  gaugesOf(host: string): MigrationGauges {
+  gaugesOf(host: string): MigrationGaugeReadings {
     const up = this.controllersUp;
-    if (!up.some((c) => c.host === host)) return { zkMigrationState: null, zkWriteBehindLag: null, migratingZkBrokerCount: null };
+    // The real reader throws when JmxTool gets no answer (and is retried); a stopped controller answers nothing here, quickly.
+    if (!up.some((c) => c.host === host)) return { zkMigrationState: null, zkWriteBehindLag: null, migratingZkBrokerCount: null, activeControllerCount: null };
     const state = up.every((c) => !c.migrationFlag) ? 3 : this.migration === 'copied' ? 1 : 2;
     const leader = up[0]?.host === host;
     return { zkMigrationState: state, zkWriteBehindLag: leader && state === 1 ? this.lag : 0, migratingZkBrokerCount: 0, activeControllerCount: leader ? 1 : 0 };
   }
-  znodes(): MigrationZnodes {
+  /** As readMigrationZnodes parses zookeeper-shell's output (src/migration/znodes.ts). */
+  znodes(): MigrationZnodeReadings {
     const offset = this.migration === 'copied' ? 256 : -1;
+    const migration = { version: 0, kraft_metadata_offset: offset, kraft_controller_id: offset > 0 ? 3000 : -1, kraft_metadata_epoch: offset > 0 ? 2 : -1, kraft_controller_epoch: offset > 0 ? 2 : -1 };
+    const controller = this.kraftOwnsController ? { version: 2, brokerid: 3000, timestamp: '1', kraftControllerEpoch: 2 } : { version: 2, brokerid: 1, timestamp: '1', kraftControllerEpoch: -1 };
     return {
       clusterId: CLUSTER_ID,
-      migration: this.migration === 'none' ? null : { version: 0, kraft_metadata_offset: offset, kraft_controller_id: offset > 0 ? 3000 : -1 },
-      controller: this.kraftOwnsController ? { brokerid: 3000, kraftControllerEpoch: 2 } : { brokerid: 1, kraftControllerEpoch: -1 },
+      migration: this.migration === 'none' ? null : { raw: JSON.stringify(migration), kraftMetadataOffset: offset, kraftControllerId: migration.kraft_controller_id, kraftMetadataEpoch: migration.kraft_metadata_epoch, kraftControllerEpoch: migration.kraft_controller_epoch },
+      controller: { raw: JSON.stringify(controller), brokerid: controller.brokerid, kraftControllerEpoch: controller.kraftControllerEpoch },
       brokerIds: BROKER_IDS,
     };
   }
@@ -241,14 +245,15 @@ class MigrationWorld {
         this.fail('format', h);
         did(`format ${h} ${clusterId}`);
         this.formatted.add(h);
-        return {};
+        return { host: h, dirs: ['/var/lib/kafka/metadata'], formatted: true, output: '' };
       },
-      wipeControllerMetadata: async (_c: string, h: string) => (did(`wipe ${h}`), this.formatted.delete(h), {}),
+      wipeControllerMetadata: async (_c: string, h: string) => (did(`wipe ${h}`), this.formatted.delete(h), { host: h, wiped: [{ dir: '/var/lib/kafka/metadata', removed: ['__cluster_metadata-0', 'meta.properties'] }] }),
       deleteMigrationZnodes: async () => {
         did('delete /controller /migration');
+        const before = this.znodes();
         this.migration = 'none';
         this.kraftOwnsController = false;
-        return {};
+        return { controller: 'deleted' as const, migration: 'deleted' as const, before: { controller: before.controller?.raw ?? null, migration: before.migration?.raw ?? null } };
       },
     } satisfies Partial<Activities> & Record<string, unknown>;
     return fakes;
