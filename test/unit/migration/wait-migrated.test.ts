@@ -14,9 +14,7 @@ import { type MigrationGauges } from '../../../src/migration';
 import { NodeWaitFailure } from '../../../src/rolling';
 
 const LOG = readFileSync(resolve(__dirname, '../../fixtures/migration/2-brokers-in-migration-mode/controller-53.migration-log.txt'), 'utf8');
-const inventory = parseInventory(
-  'c1.yaml',
-  stringify({
+const inventorySource = {
     name: 'c1',
     mode: 'zookeeper',
     zookeeperConnect: '127.0.50.100:2181',
@@ -27,8 +25,8 @@ const inventory = parseInventory(
       { name: 'controller-52', address: '127.0.50.52', nodeId: 52, roles: ['controller'] },
       { name: 'controller-53', address: '127.0.50.53', nodeId: 53, roles: ['controller'] },
     ],
-  }),
-);
+};
+const inventory = parseInventory('c1.yaml', stringify(inventorySource));
 const quiet = { logger: { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined, log: () => undefined } };
 
 let logged = false;
@@ -82,4 +80,24 @@ test('the log line alone is not done while the gauge says PRE_MIGRATION', async 
     (e: unknown) => e as { message: string },
   );
   expect(err?.message).toContain('ZkMigrationState is PRE_MIGRATION (2)');
+});
+
+test('the worker\'s activities give the migration waits the JmxTool gauge reader (recorded JmxTool output)', async () => {
+  const { createActivities } = await import('../../../activities');
+  const recorded = ['ZkMigrationState', 'ZkWriteBehindLag', 'MigratingZkBrokerCount', 'ActiveControllerCount']
+    .map((g) => readFileSync(resolve(__dirname, `../../fixtures/migration/2-brokers-in-migration-mode/jmx-controller-53-${g}.txt`), 'utf8').split('\n').filter((l) => l.includes(':Value')).join('\n'))
+    .join('\n');
+  const withJmx = parseInventory('c1.yaml', stringify({ ...JSON.parse(JSON.stringify(inventorySource)), hosts: inventorySource.hosts.map((h) => (h.roles.includes('controller') ? { ...h, kafka: { jmxPort: 9999 } } : h)) }));
+  const jmxShell: HostShell = {
+    exec: async (host, command) => {
+      if (command.includes('org.apache.kafka.tools.JmxTool')) return { code: 0, stdout: `time\t1796011718485\n${recorded}\n`, stderr: '' };
+      return shell.exec(host, command);
+    },
+    close: async () => undefined,
+  };
+  logged = true;
+  const all = createActivities({ clusters: createClusterRegistry(new Map([['c1', withJmx]])), shell: jmxShell, client: {} as never });
+  const r = (await new MockActivityEnvironment({}, quiet).run(() => all.waitForMetadataMigrated('c1', ['controller-53'], 5_000))) as Migrated;
+  expect(r).toMatchObject({ zkMigrationState: 1, zkWriteBehindLag: 0, activeControllerCount: 1 });
+  expect(r.logLine).toContain(MIGRATION_COMPLETED_LINE);
 });
