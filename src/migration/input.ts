@@ -45,6 +45,8 @@ export const migrateToKRaftInput = z
     quorumConfig: z.enum(['voters', 'bootstrap-servers'], { errorMap: () => ({ message: 'must be "voters" or "bootstrap-servers"' }) }).default('voters'),
     /** Where each controller keeps its metadata log (wiped on a rollback). */
     controllerMetadataDir: boundedString(LIMITS.maxPathLength)
+      // It becomes a line of server.properties: a newline, comma or space would add settings or dirs.
+      .regex(/^[A-Za-z0-9._/-]+$/, 'must be a path of letters, digits, ".", "_", "-" and "/" only')
       .refine((p) => p.startsWith('/') && !p.split('/').includes('..') && p.split('/').filter(Boolean).length >= 2, 'must be an absolute path at least two levels deep, without ".."')
       .default('/var/lib/kafka/metadata'),
     /** 'kraft': migrate (and finalize once approved). 'rollback': take the cluster back to ZooKeeper from where it is. */
