@@ -15,6 +15,8 @@ import {
   type NodeConfigSummary,
   type QuorumSpec,
   renderControllerConfig,
+  SNAPSHOT_BUCKETS,
+  SNAPSHOT_LIST_BUDGET_BYTES,
   summariseNodeConfig,
   ZkMigrationGauge,
   gaugeName,
@@ -136,21 +138,22 @@ export function createMigrationActivities(deps: MigrationActivityDeps) {
       if (offline.length > 0) healthBlocking.push(`${offline.length} partition(s) offline (${offline.slice(0, 5).join(', ')})`);
       const underMin = metadata.topics.flatMap((t) => t.partitions.filter((p) => p.isr.length < t.minInsyncReplicas).map((p) => `${t.name}-${p.partition}`));
       if (underMin.length > 0) healthBlocking.push(`${underMin.length} partition(s) under min ISR (${underMin.slice(0, 5).join(', ')})`);
-      const tool = async (name: string, args: string[]): Promise<string | null> => {
+      /** The tool's output from the first broker that runs it, else the last failure (scrubbed). */
+      const tool = async (name: string, args: string[]): Promise<{ out: string } | { error: string }> => {
+        let error = 'no broker host';
         for (const host of brokerHosts) {
           try {
-            return await runKafkaTool(shell, host, inv.bootstrapServers, inv.client.toolCommandConfig, name, args);
-          } catch {
-            // the next broker may answer
+            return { out: await runKafkaTool(shell, host, inv.bootstrapServers, inv.client.toolCommandConfig, name, args) };
+          } catch (err) {
+            error = (err as Error).message;
           }
         }
-        return null;
+        return { error };
       };
       const users = await tool('kafka-configs.sh', ['--describe', '--entity-type', 'users']);
-      const scramUsers = users === null ? null : [...new Set([...users.matchAll(/^SCRAM credential configs for user-principal '([^']+)'/gm)].map((m) => m[1] as string))].slice(0, 10);
-      const tokens = await tool('kafka-delegation-tokens.sh', ['--describe']);
-      // A cluster without delegation tokens enabled answers with an error: none can exist then.
-      const delegationTokens = tokens === null ? 0 : (tokens.match(/^\S{10,}\s+\S+\s+User:/gm) ?? []).length;
+      const scramUsers = 'out' in users ? parseScramUsers(users.out) : null;
+      // The output holds each token's HMAC (its secret): only the count leaves this function.
+      const delegationTokens = countDelegationTokens(await tool('kafka-delegation-tokens.sh', ['--describe']));
       return {
         brokers: brokerHosts.map((h, i) => ({ host: h.name, nodeId: h.nodeId as number, kafkaVersion: observed.find((o) => o.host === h.name)?.kafkaVersion ?? null, config: summaries[i] as NodeConfigSummary })),
         controllers: controllerHosts(cluster, controllers).map((c) => ({ host: c.name, nodeId: c.nodeId as number })),
@@ -201,11 +204,11 @@ export function createMigrationActivities(deps: MigrationActivityDeps) {
      * A fingerprint of the metadata the migration must carry over: per topic its partitions, replica
      * assignments and non-default configs; per ACL binding its fields. The metadata itself stays on the worker.
      */
-    async snapshotMigrationMetadata(cluster: string): Promise<MetadataSnapshot & { topicCount: number; aclCount: number }> {
+    async snapshotMigrationMetadata(cluster: string, ignoreTopics: string[] = []): Promise<MetadataSnapshot & { topicCount: number; aclCount: number }> {
       const admin = kafkaClient(clusters.get(cluster)).admin();
       await admin.connect();
       try {
-        return await snapshot(admin);
+        return foldIfLarge(await snapshot(admin, ignoreTopics), SNAPSHOT_LIST_BUDGET_BYTES);
       } finally {
         await admin.disconnect();
       }
@@ -290,8 +293,21 @@ export function createMigrationActivities(deps: MigrationActivityDeps) {
   };
 }
 
-async function snapshot(admin: Admin): Promise<MetadataSnapshot & { topicCount: number; aclCount: number }> {
-  const names = (await admin.listTopics()).filter((t) => !t.startsWith('__')).sort();
+/**
+ * A snapshot whose lists would weigh more than `budget` bytes in workflow history, folded: each topic's
+ * fingerprint into one of SNAPSHOT_BUCKETS buckets by its name's hash, the ACLs into one hash.
+ */
+export function foldIfLarge<T extends MetadataSnapshot>(s: T, budget: number): T {
+  const size = Object.entries(s.topics).reduce((n, [k, v]) => n + k.length + v.length + 6, 0) + s.acls.reduce((n, a) => n + a.length + 3, 0);
+  if (size <= budget) return s;
+  const lines: string[][] = Array.from({ length: SNAPSHOT_BUCKETS }, () => []);
+  for (const [name, fp] of Object.entries(s.topics)) lines[parseInt(sha(name).slice(0, 4), 16) % SNAPSHOT_BUCKETS]?.push(`${name}=${fp}`);
+  return { ...s, topics: {}, acls: [], buckets: { topics: lines.map((l) => sha(l.sort().join('\n'))), acls: sha([...s.acls].sort().join('\n')) } };
+}
+
+async function snapshot(admin: Admin, ignoreTopics: string[]): Promise<MetadataSnapshot & { topicCount: number; aclCount: number }> {
+  const skip = new Set(ignoreTopics);
+  const names = (await admin.listTopics()).filter((t) => !t.startsWith('__') && !skip.has(t)).sort();
   const md = await admin.fetchTopicMetadata({ topics: names });
   const configs =
     names.length === 0
@@ -309,9 +325,24 @@ async function snapshot(admin: Admin): Promise<MetadataSnapshot & { topicCount: 
     const r = await admin.describeAcls({ resourceType: 1 /* ANY */, resourcePatternType: 1 /* ANY */, operation: 1 /* ANY */, permissionType: 1 /* ANY */ });
     acls = r.resources.flatMap((res) => res.acls.map((a) => sha(JSON.stringify([res.resourceType, res.resourceName, res.resourcePatternType, a.principal, a.host, a.operation, a.permissionType])))).sort();
   } catch (err) {
-    aclsUnavailable = (err as Error).message.split('\n')[0] ?? 'unreadable';
+    aclsUnavailable = scrub((err as Error).message.split('\n')[0] ?? 'unreadable', 200);
   }
   return { topics, acls, aclsUnavailable, topicCount: names.length, aclCount: acls.length };
+}
+
+/** Users with SCRAM credentials in `kafka-configs.sh --describe --entity-type users` output (first 10). */
+export function parseScramUsers(out: string): string[] {
+  return [...new Set([...out.matchAll(/^SCRAM credential configs for user-principal '([^']+)'/gm)].map((m) => m[1] as string))].slice(0, 10);
+}
+
+/**
+ * Delegation tokens in `kafka-delegation-tokens.sh --describe` output ("Total number of tokens : N"); 0 when the
+ * brokers answer that the feature is disabled (then none can exist); null when the tool could not tell.
+ */
+export function countDelegationTokens(r: { out: string } | { error: string }): number | null {
+  if ('error' in r) return /DelegationTokenDisabledException|Delegation Token feature is not enabled|delegation token (?:feature|support) is (?:disabled|not enabled)/i.test(r.error) ? 0 : null;
+  const total = /Total number of tokens\s*:\s*(\d+)/i.exec(r.out);
+  return total ? Number(total[1]) : null;
 }
 
 export type MigrationActivities = ReturnType<typeof createMigrationActivities>;

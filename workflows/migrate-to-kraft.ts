@@ -139,7 +139,7 @@ async function migrate(run: Run): Promise<void> {
         if ((await phaseGate(run, 'brokers-into-migration-mode', 'Roll the brokers into migration mode? The metadata migration starts by itself after the last one.')) === 'rolled-back') return;
         await phase(run, MigrationState.BrokersInMigrationMode, async () => {
           await ensureQuorum(run);
-          run.before ??= await run.controls.step('read the metadata before the migration', () => read.snapshotMigrationMetadata(run.input.cluster));
+          run.before ??= await run.controls.step('read the metadata before the migration', () => read.snapshotMigrationMetadata(run.input.cluster, run.input.canaryTopic ? [run.input.canaryTopic] : []));
           await rollBrokers(run, { kind: 'enter-migration-mode', quorum: run.quorum }, brokersNotIn(run, 'migration'));
           await waitForMigrationCompleted(run);
         });
@@ -184,15 +184,8 @@ async function observe(controls: RunbookControls, input: MigrateToKRaftInput, ho
  * first answer alone could hide the leader's. Null when none runs yet.
  */
 async function readGauges(cluster: string, controllers: string[]): Promise<MigrationGauges | null> {
-  const readings: (MigrationGauges | null)[] = [];
-  for (const c of controllers) {
-    try {
-      readings.push(await read.readMigrationGauges(cluster, c));
-    } catch {
-      // a stopped or unprovisioned controller has no JMX
-      readings.push(null);
-    }
-  }
+  // Reads, so in parallel; a stopped or unprovisioned controller has no JMX (its read fails after its retries).
+  const readings = await Promise.all(controllers.map((c) => read.readMigrationGauges(cluster, c).catch(() => null)));
   return combineControllerGauges(readings);
 }
 
@@ -284,7 +277,7 @@ async function waitForMigrationCompleted(run: Run): Promise<void> {
 /** Topics, assignments, topic configs and ACLs read back through the Kafka protocol, against before the run. */
 async function compareMetadata(run: Run): Promise<void> {
   const { controls, input } = run;
-  const after = await controls.step('read the metadata after the migration', () => read.snapshotMigrationMetadata(input.cluster));
+  const after = await controls.step('read the metadata after the migration', () => read.snapshotMigrationMetadata(input.cluster, input.canaryTopic ? [input.canaryTopic] : []));
   if (!run.before) {
     controls.warn('no metadata was read before the migration in this run (it started past that point): the diff cannot be made');
     return;

@@ -9,7 +9,16 @@ export interface MetadataSnapshot {
   acls: string[];
   /** Set when ACLs could not be listed (no authorizer): compared as such. */
   aclsUnavailable: string | null;
+  /**
+   * On a cluster too large to list in workflow history (payloads stay far below 2 MB): `topics` and `acls`
+   * are empty and the fingerprints are folded into buckets by topic name, and one for all ACLs.
+   */
+  buckets?: { topics: string[]; acls: string } | null;
 }
+
+/** Above this many bytes of topic names and fingerprints, a snapshot is folded into buckets. */
+export const SNAPSHOT_LIST_BUDGET_BYTES = 256 * 1024;
+export const SNAPSHOT_BUCKETS = 256;
 
 export interface MetadataDiff {
   same: boolean;
@@ -18,6 +27,8 @@ export interface MetadataDiff {
   topicsChanged: string[];
   aclsMissing: number;
   aclsAdded: number;
+  /** Folded snapshots: how many topic buckets differ, and whether the ACLs do. */
+  bucketsChanged?: number;
   note: string | null;
 }
 
@@ -25,6 +36,7 @@ const FIRST = 50;
 
 /** Before vs after. Topics the runbook's own canary may create are not the cluster's metadata changing. */
 export function diffMetadata(before: MetadataSnapshot, after: MetadataSnapshot, ignoreTopics: string[] = []): MetadataDiff {
+  if (before.buckets || after.buckets) return diffBuckets(before, after);
   const skip = new Set(ignoreTopics);
   const names = (s: MetadataSnapshot) => Object.keys(s.topics).filter((t) => !skip.has(t));
   const a = new Set(names(after));
@@ -44,6 +56,18 @@ export function diffMetadata(before: MetadataSnapshot, after: MetadataSnapshot, 
   return { same, topicsMissing: topicsMissing.slice(0, FIRST), topicsAdded: topicsAdded.slice(0, FIRST), topicsChanged: topicsChanged.slice(0, FIRST), aclsMissing, aclsAdded, note };
 }
 
+/** Folded snapshots (the activity left the ignored topics out): which buckets differ; names cannot be given. */
+function diffBuckets(before: MetadataSnapshot, after: MetadataSnapshot): MetadataDiff {
+  const b = before.buckets?.topics ?? [];
+  const a = after.buckets?.topics ?? [];
+  const bucketsChanged = b.length === a.length ? b.filter((x, i) => x !== a[i]).length : Math.max(a.length, b.length);
+  const aclsChanged = before.buckets?.acls !== after.buckets?.acls;
+  const unreadable = before.aclsUnavailable !== after.aclsUnavailable ? `ACLs readable before: ${before.aclsUnavailable ?? 'yes'}; after: ${after.aclsUnavailable ?? 'yes'}` : null;
+  const folded = `too many topics to list: fingerprints folded into ${SNAPSHOT_BUCKETS} buckets by topic name; ${bucketsChanged} differ${aclsChanged ? '; the ACL bindings differ' : ''}`;
+  const same = bucketsChanged === 0 && !aclsChanged && unreadable === null && before.buckets != null && after.buckets != null;
+  return { same, topicsMissing: [], topicsAdded: [], topicsChanged: [], aclsMissing: 0, aclsAdded: 0, bucketsChanged, note: [folded, unreadable].filter(Boolean).join('; ') };
+}
+
 export function renderMetadataDiff(d: MetadataDiff, counts: { topics: number; acls: number }): string {
   if (d.same) return `**Metadata diff**: identical before and after (${counts.topics} topics with their partitions, assignments and configs; ${counts.acls} ACL bindings).`;
   const lines = ['**Metadata diff**: DIFFERENT'];
@@ -52,6 +76,7 @@ export function renderMetadataDiff(d: MetadataDiff, counts: { topics: number; ac
   if (d.topicsChanged.length > 0) lines.push(`- topics whose partitions, assignments or configs changed: ${d.topicsChanged.join(', ')}`);
   if (d.aclsMissing > 0) lines.push(`- ACL bindings missing after: ${d.aclsMissing}`);
   if (d.aclsAdded > 0) lines.push(`- ACL bindings added: ${d.aclsAdded}`);
+  if (d.bucketsChanged) lines.push(`- topic fingerprint buckets that differ: ${d.bucketsChanged} of ${SNAPSHOT_BUCKETS}`);
   if (d.note) lines.push(`- ${d.note}`);
   return lines.join('\n');
 }
