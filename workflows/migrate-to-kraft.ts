@@ -251,7 +251,7 @@ async function provisionControllers(run: Run): Promise<void> {
       const ok = await controls.step(`${h}: check Kafka ${release} is installed`, () => host.checkTargetVersion(c, h, release, null));
       if (!ok.ok) throw unsafeToProceed(`controller ${h}: ${ok.detail}; give controllerSource`);
     }
-    await controls.step(`${h}: write the controller config`, () => host.writeMigrationControllerConfig(c, h, run.quorum, input.controllerMetadataDir));
+    await controls.step(`${h}: write the controller config`, () => host.writeMigrationControllerConfig(c, h, run.quorum, input.controllerMetadataDir ?? null));
     await controls.step(`${h}: format the metadata dir with cluster id ${clusterId}`, () => host.formatControllerStorage(c, h, clusterId));
     await controls.step(`${h}: start`, () => host.startNode(c, h));
   }
@@ -377,7 +377,7 @@ async function rollBack(run: Run, why: string): Promise<void> {
           await rollBrokers(run, { kind: 'back-to-migration-mode' }, brokers(only));
           break;
         case MigrationStep.DeprovisionControllers:
-          for (const ctl of run.hosts.controllers) {
+          for (const ctl of run.hosts.controllers.filter((x) => only === null || only.includes(x.host))) {
             await controls.step(`${ctl.host}: stop the controller`, () => host.stopNode(c, ctl.host));
             await controls.step(`${ctl.host}: wait for the process to exit`, () => waitFor(input.timeouts.stopSeconds).waitForProcessExit(c, ctl.host, input.timeouts.stopSeconds * 1000));
             await controls.step(`${ctl.host}: wipe its metadata dir`, () => host.wipeControllerMetadata(c, ctl.host));

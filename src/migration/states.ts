@@ -144,7 +144,7 @@ export function rollbackRefusal(at: {
   return null;
 }
 
-/** One rollback step, on every broker (null) or only the brokers a half-done roll reached. */
+/** One rollback step, on every node (null) or only the nodes a half-done roll or provisioning reached. */
 export interface RollbackStep {
   step: MigrationStep;
   only: string[] | null;
@@ -157,7 +157,8 @@ export interface RollbackStep {
  */
 export function rollbackPlan(at: { state: MigrationState; inProgress: { toward: MigrationState; done: string[] } | null }): RollbackStep[] | null {
   const all = (step: MigrationStep): RollbackStep => ({ step, only: null });
-  if (at.state === S.ZooKeeper) return at.inProgress ? [all(St.DeprovisionControllers)] : null;
+  // Half-provisioned: only the controllers that got a config (the others may not even have Kafka installed).
+  if (at.state === S.ZooKeeper) return at.inProgress ? [{ step: St.DeprovisionControllers, only: at.inProgress.done }] : null;
   const back = rollbackFrom(at.state);
   if (!back) return null;
   const steps = back.steps.map(all);

@@ -7,7 +7,11 @@ const issues = (raw: unknown) => {
 };
 
 describe('migrateToKRaft input', () => {
-  it('takes the example defaults', () => expect(migrateToKRaftInput.parse(base)).toMatchObject({ goal: 'kraft', approval: 'every-phase', controllerMetadataDir: '/var/lib/kafka/metadata', quorumConfig: 'voters' }));
+  it('takes the defaults; no metadata dir means the controller hosts\' inventory dataDirs', () => {
+    const input = migrateToKRaftInput.parse(base);
+    expect(input).toMatchObject({ goal: 'kraft', approval: 'every-phase', quorumConfig: 'voters' });
+    expect(input.controllerMetadataDir).toBeUndefined();
+  });
   it.each([
     ['/var/lib/kafka/metadata\nprocess.roles=broker,controller', 'a newline that would add a setting to the controller config'],
     ['/var/lib/kafka/a,/var/lib/kafka/b', 'a comma that would add a second metadata dir'],

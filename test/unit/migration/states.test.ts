@@ -69,7 +69,7 @@ describe('rollbackPlan', () => {
   it('backs out a half-done roll 2 to migration mode first', () => {
     expect(rollbackPlan({ state: S.BrokersInMigrationMode, inProgress: { toward: S.BrokersInKRaftMode, done: ['kafka-2'] } })?.[0]).toEqual({ step: St.RollBrokersBackToMigrationMode, only: ['kafka-2'] });
   });
-  it('deprovisions half-provisioned controllers', () => expect(rollbackPlan({ state: S.ZooKeeper, inProgress: { toward: S.ControllersProvisioned, done: ['ctl-1'] } })).toEqual([{ step: St.DeprovisionControllers, only: null }]));
+  it('deprovisions only the controllers provisioning reached', () => expect(rollbackPlan({ state: S.ZooKeeper, inProgress: { toward: S.ControllersProvisioned, done: ['ctl-1'] } })).toEqual([{ step: St.DeprovisionControllers, only: ['ctl-1'] }]));
   it('has none from ZooKeeper or Finalized', () => {
     expect(rollbackPlan({ state: S.ZooKeeper, inProgress: null })).toBeNull();
     expect(rollbackPlan({ state: S.Finalized, inProgress: null })).toBeNull();
