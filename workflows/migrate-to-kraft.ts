@@ -310,9 +310,12 @@ async function rollBrokers(run: Run, edit: MigrationConfigEdit, nodes: string[])
     // The roll's gates hold separation of duties against whoever started the migration.
     ...controls.childIdentity,
   };
-  await controls.child(`roll ${nodes.join(', ')}: ${edit.kind} (child workflow)`, childId, () =>
+  const result = await controls.child(`roll ${nodes.join(', ')}: ${edit.kind} (child workflow)`, childId, () =>
     executeChild(rollingRestart, { workflowId: childId, parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL, args: [args] }),
   );
+  // A broker skipped at a guard gate did not get the edit: the phase cannot be complete without it.
+  const notRolled = result.nodes.filter((n) => n.outcome !== 'restarted');
+  if (notRolled.length > 0) throw unsafeToProceed(`the roll (${edit.kind}) did not restart ${notRolled.map((n) => `${n.host} (${n.outcome}${n.note ? `: ${n.note}` : ''})`).join(', ')}: every broker must take the edit before the migration goes on`);
 }
 
 /** Controllers one at a time without the migration flag; a controller that does not come back gets its config back. */

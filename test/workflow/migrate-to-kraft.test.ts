@@ -76,6 +76,8 @@ class MigrationWorld {
   migrationStuck = false;
   lag = 0;
   failures = new Map<string, Scripted>();
+  /** Brokers missing from the cluster metadata (the roll's preflight blocks on them). */
+  unregistered = new Set<number>();
   private backupSeq = 0;
 
   constructor(start: Start) {
@@ -156,7 +158,7 @@ class MigrationWorld {
       readClusterMetadata: async () =>
         ClusterBuilder.zookeeper()
           .controllerId(this.kraftOwnsController ? 3000 : 1)
-          .brokers(...BROKER_IDS)
+          .brokers(...BROKER_IDS.filter((id) => !this.unregistered.has(id)))
           .topic('orders', { minIsr: 2 }, (t) => t.partitionsRoundRobin(6, 3, BROKER_IDS))
           .build(),
       observeQuorum: async () => null as never,
@@ -213,7 +215,10 @@ class MigrationWorld {
         return { ...g, elapsedMs: 1 };
       },
       // The rolling restart's node activities.
-      waitForRestartAllowed: async () => ({ elapsedMs: 1, decision: { safe: true, reasons: [], ignored: [] }, quorumAgeMs: null }),
+      waitForRestartAllowed: async (_c, batch) => {
+        for (const n of batch) this.fail('guard', n.nodeId >= 3000 ? (CONTROLLERS[CTL_IDS.indexOf(n.nodeId)] as string) : H(n.nodeId));
+        return { elapsedMs: 1, decision: { safe: true, reasons: [], ignored: [] }, quorumAgeMs: null };
+      },
       readNodeVersion: async () => ({ linkTarget: 'kafka_2.13-3.9.2', linkVersion: '3.9.2', processRunning: true, runningVersion: '3.9.2', runningVersionFrom: 'process' as const }),
       checkTargetVersion: async (_c, h, v) => ({ host: h, ok: true, detail: `Kafka ${v} installed` }),
       backupNodeConfig: async (_c, h) => {
@@ -441,6 +446,53 @@ describe('migrateToKRaft on fakes', () => {
       expect(world.effects(/^(edit|restore|start) ctl/)).toEqual(['edit ctl-1.lab finalize-controller', 'start ctl-1.lab', 'edit ctl-2.lab finalize-controller', 'restore ctl-2.lab', 'start ctl-2.lab']);
       expect(effective(world.files.get('ctl-2.lab'))).toEqual(effective(ctlText(1)));
       expect(world.effects(/^(wipe|delete)/)).toEqual([]);
+    }, 120_000);
+  });
+
+  describe('the broker roll (a rollingRestart child) as the migration sees it', () => {
+    it('its preflight blocks (a broker not registered): nothing is touched, the failure names it, the rollback offered is the table\'s', async () => {
+      world = new MigrationWorld('ControllersProvisioned');
+      world.unregistered.add(2);
+      const h = await start({ approval: 'finalize-only' });
+      const g = await eventually(async () => (await h.query(progressQuery)).pendingGates.find((x) => x.name === 'rollback-after-failure'), 30_000);
+      expect(g.prompt).toContain('Broker 2');
+      expect(g.choices).toEqual(['rollback', 'leave']);
+      await client.workflow.getHandle(g.workflowId).executeUpdate(approveUpdate, { args: [{ gate: g.name, approver: 'alice', choice: 'leave' }] });
+      expect(messages(await runFailure(h.result()))).toContain('not registered');
+      expect(world.effects(/^(edit|stop|start)/)).toEqual([]);
+    }, 120_000);
+
+    it('a broker skipped at its guard gate stops the migration right after the roll, naming it, instead of waiting for a copy that cannot start', async () => {
+      world = new MigrationWorld('ControllersProvisioned');
+      world.failures.set(`guard ${H(3)}`, { type: NodeWaitFailure.GuardWaitTimeout, message: 'partitions of kafka-3 would go under min ISR' });
+      const h = await start({ approval: 'finalize-only' });
+      await answer(h, [[/^guard-batch-2-1$/, 'skip']]);
+      const g = await eventually(async () => (await h.query(progressQuery)).pendingGates.find((x) => x.name === 'rollback-after-failure'), 30_000);
+      expect(g.prompt).toContain(`did not restart ${H(3)} (skipped`);
+      await client.workflow.getHandle(g.workflowId).executeUpdate(approveUpdate, { args: [{ gate: g.name, approver: 'alice', choice: 'rollback' }] });
+      await runFailure(h.result());
+      expect(world.effects(/^migrated/)).toEqual([]);
+      // Backed out on the two it reached, then the controllers deprovisioned.
+      expect(edits('leave-migration-mode')).toEqual([H(2), H(1)]);
+      BROKERS.forEach(isZooKeeperBroker);
+    }, 120_000);
+
+    it('an abort of the migration while a broker is down for its edit: the roll puts it back as it was, nothing else runs', async () => {
+      world = new MigrationWorld('ControllersProvisioned');
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((r) => (release = r));
+      const acts = world.activities();
+      const stop = acts.stopNode as NonNullable<Activities['stopNode']>;
+      world.activities = () => ({ ...acts, stopNode: async (c: string, host: string) => (host === H(3) ? (await stop(c, host), await held, { wasRunning: true, output: '' }) : stop(c, host)) });
+      const h = await start({ approval: 'finalize-only' });
+      await eventually(() => world.log.includes(`stop ${H(3)}`));
+      await h.cancel();
+      release();
+      const f = await runFailure(h.result());
+      expect(f.type).toBe('RunbookAborted');
+      // kafka-3 was stopped, never edited, started again; no rollback offered, no controller touched.
+      expect(world.effects(new RegExp(`^(edit|start|restore) ${H(3).replace('.', '\\.')}`))).toEqual([`start ${H(3)}`]);
+      expect(world.effects(/ctl/)).toEqual([]);
     }, 120_000);
   });
 
