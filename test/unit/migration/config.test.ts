@@ -13,7 +13,7 @@ import {
 import { propertyValue } from '../../../src/rolling/config';
 
 // A ZooKeeper-mode 3.9 broker's server.properties as the lab writes it (recorded in the migration lab).
-const ZK_BROKER = readFileSync(resolve(__dirname, 'fixtures/zk-broker.server.properties'), 'utf8');
+const ZK_BROKER = readFileSync(resolve(__dirname, '../../fixtures/migration/0-zookeeper/kafka-1.server.properties'), 'utf8');
 const QUORUM: QuorumSpec = {
   controllers: [3000, 3001, 3002].map((nodeId, i) => ({ nodeId, address: `127.0.50.${11 + i}`, port: 9093 })),
   style: 'voters',

@@ -18,7 +18,7 @@ import {
   summariseNodeConfig,
 } from '../../../src/migration';
 
-const ZK = readFileSync(resolve(__dirname, 'fixtures/zk-broker.server.properties'), 'utf8');
+const ZK = readFileSync(resolve(__dirname, '../../fixtures/migration/0-zookeeper/kafka-1.server.properties'), 'utf8');
 const QUORUM: QuorumSpec = { controllers: [3000, 3001, 3002].map((nodeId, i) => ({ nodeId, address: `10.0.0.${i + 1}`, port: 9093 })), style: 'voters', listenerName: 'CONTROLLER', securityProtocol: 'PLAINTEXT' };
 const broker = (id: number) => ZK.replace('broker.id=1', `broker.id=${id}`);
 const zkB = [1, 2, 3].map(broker);
