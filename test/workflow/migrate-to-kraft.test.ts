@@ -19,6 +19,7 @@ import { parseProperties } from '../../src/rolling/config';
 import { approveUpdate, progressQuery, rejectUpdate } from '../../src/names';
 import { NodeWaitFailure } from '../../src/rolling';
 import { ClusterBuilder, expectedNode, hostObservation } from '../unit/health/builder';
+import { saveHistory } from '../support/histories';
 import { withRollingPreflight } from '../support/rolling-preflight';
 import { delegatingActivities, eventually, runFailure, startWorkflowTestBed, waitingAtGate, type WorkflowTestBed } from '../support/temporal';
 
@@ -340,6 +341,7 @@ describe('migrateToKRaft on fakes', () => {
     }
     for (const c of CONTROLLERS) expect(effective(world.files.get(c))).not.toHaveProperty('zookeeper.metadata.migration.enable');
     expect(r.markdown).toContain('Controller log: `[KRaftMigrationDriver id=3000] Completed migration');
+    await saveHistory(client, 'migrate-to-kraft-journey', 'ZooKeeper to Finalized through every gate, two broker rolls as children', [h.workflowId, `${h.workflowId}/roll-1-enter-migration-mode`, `${h.workflowId}/roll-2-enter-kraft-mode`]);
   }, 120_000);
 
   describe('resumes from where the cluster is, doing only what is left', () => {
@@ -418,7 +420,8 @@ describe('migrateToKRaft on fakes', () => {
     it('roll 2: the brokers it reached back to ZooKeeper mode keeping the flag, controllers deprovisioned, znodes deleted, then the roll without the flag', async () => {
       world = new MigrationWorld('DualWrite');
       world.failures.set(`registered ${H(3)}`, { type: NodeWaitFailure.RegistrationTimeout, message: 'broker 3 did not register in KRaft mode' });
-      const f = await failAndRollBack(await start({ approval: 'finalize-only' }), /^halted-at-kafka-3\.lab$/);
+      const h = await start({ approval: 'finalize-only' });
+      const f = await failAndRollBack(h, /^halted-at-kafka-3\.lab$/);
       expect(messages(f)).toContain('did not register in KRaft mode');
       expect(world.effects(/^(edit|restore|stop ctl|wipe|retire|delete)/)).toEqual([
         `edit ${H(1)} enter-kraft-mode`,
@@ -432,6 +435,7 @@ describe('migrateToKRaft on fakes', () => {
         ...[H(2), H(3), H(1)].map((b) => `edit ${b} leave-migration-mode`),
       ]);
       BROKERS.forEach(isZooKeeperBroker);
+      await saveHistory(client, 'migrate-to-kraft-roll2-failed-rollback', 'roll 2 fails on kafka-3, the rollback from dual-write with two rolls', [h.workflowId]);
     }, 120_000);
 
     it('finalize: once a controller runs without the flag no rollback is offered; the failed controller gets its config back', async () => {
