@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { type Admin } from 'kafkajs';
 import { invalidInput, unsafeToProceed } from '../src/errors';
 import { quorumVoterStatus } from '../src/health/quorum';
-import { shellQuote } from '../src/inventory/commands';
-import { type InventoryHost } from '../src/inventory/schema';
+import { renderCommand, shellQuote } from '../src/inventory/commands';
+import { type Inventory, type InventoryHost } from '../src/inventory/schema';
+import { parseZkLs } from '../src/migration/znodes';
 import { parseQuorumReplication } from '../src/kafka-tools/parse';
 import {
   applyMigrationEdit,
@@ -100,6 +101,16 @@ export function createMigrationActivities(deps: MigrationActivityDeps) {
     return line ? scrub(line).slice(0, 400) : null;
   };
 
+  /** Children of /delegation_token/tokens (zookeeper-shell.sh over SSH); 0 when it does not exist; null when unreadable. */
+  const tokensInZooKeeper = async (inv: Inventory): Promise<number | null> => {
+    const host = inv.hosts.find((h) => h.roles.includes('zookeeper')) ?? inv.hosts.find((h) => h.roles.includes('broker'));
+    if (!inv.zookeeperConnect || !host) return null;
+    const zkShell = renderCommand(host.kafka.commands.tool, host, { tool: 'zookeeper-shell.sh' });
+    // A ZooKeeper that does not answer makes the shell retry forever: bounded.
+    const r = await shell.exec(host, `timeout 45 ${zkShell} ${shellQuote(inv.zookeeperConnect)} ls ${DELEGATION_TOKENS_ZNODE} 2>&1 </dev/null`, { timeoutMs: 60_000 }).catch(() => null);
+    return r === null ? null : delegationTokensInZkLs(r.stdout);
+  };
+
   return {
     /** The brokers of the inventory and the named controllers with their addresses; refuses a name that is not a controller. */
     async describeMigrationHosts(cluster: string, controllers: (string | number)[], port: number): Promise<MigrationHosts> {
@@ -152,8 +163,10 @@ export function createMigrationActivities(deps: MigrationActivityDeps) {
       };
       const users = await tool('kafka-configs.sh', ['--describe', '--entity-type', 'users']);
       const scramUsers = 'out' in users ? parseScramUsers(users.out) : null;
-      // The output holds each token's HMAC (its secret): only the count leaves this function.
-      const delegationTokens = countDelegationTokens(await tool('kafka-delegation-tokens.sh', ['--describe']));
+      // ZooKeeper holds every token whoever owns it, and answers on any listener; the tool (over the Kafka
+      // protocol) only as the fallback: it refuses PLAINTEXT connections and shows only its principal's tokens.
+      // Its output holds each token's HMAC (its secret): only the count leaves this function.
+      const delegationTokens = (await tokensInZooKeeper(inv)) ?? countDelegationTokens(await tool('kafka-delegation-tokens.sh', ['--describe']));
       return {
         brokers: brokerHosts.map((h, i) => ({ host: h.name, nodeId: h.nodeId as number, kafkaVersion: observed.find((o) => o.host === h.name)?.kafkaVersion ?? null, config: summaries[i] as NodeConfigSummary })),
         controllers: controllerHosts(cluster, controllers).map((c) => ({ host: c.name, nodeId: c.nodeId as number })),
@@ -334,6 +347,18 @@ async function snapshot(admin: Admin, ignoreTopics: string[]): Promise<MetadataS
 /** Users with SCRAM credentials in `kafka-configs.sh --describe --entity-type users` output (first 10). */
 export function parseScramUsers(out: string): string[] {
   return [...new Set([...out.matchAll(/^SCRAM credential configs for user-principal '([^']+)'/gm)].map((m) => m[1] as string))].slice(0, 10);
+}
+
+export const DELEGATION_TOKENS_ZNODE = '/delegation_token/tokens';
+
+/** Tokens in `zookeeper-shell.sh ls /delegation_token/tokens` output: 0 when the znode does not exist, null when unreadable. */
+export function delegationTokensInZkLs(out: string): number | null {
+  if (new RegExp(`^Node does not exist: ${DELEGATION_TOKENS_ZNODE}\\s*$`, 'm').test(out)) return 0;
+  try {
+    return parseZkLs(out, DELEGATION_TOKENS_ZNODE).length;
+  } catch {
+    return null;
+  }
 }
 
 /**
