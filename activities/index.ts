@@ -7,6 +7,7 @@ import { createBrokerActivities } from './brokers';
 import { createInputActivities } from './inputs';
 import { createJmxActivities } from './jmx';
 import { createLockActivities } from './lock';
+import { createMigrationActivities } from './migration';
 import { createNodeActivities } from './nodes';
 import { createReassignmentActivities } from './reassignment';
 import { createReassignmentPlanActivities } from './reassignment-plan';
@@ -26,6 +27,7 @@ export interface ActivityDeps {
 
 /** Every activity the worker registers, built from injected clients. Workflows import this type only. */
 export function createActivities(deps: ActivityDeps) {
+  const jmx = createJmxActivities(deps);
   return {
     ...createInputActivities(),
     ...createClusterReadActivities(deps),
@@ -34,9 +36,10 @@ export function createActivities(deps: ActivityDeps) {
     ...createReassignmentActivities(deps),
     ...createReassignmentPlanActivities(deps),
     ...createBrokerActivities(deps),
+    ...createMigrationActivities({ ...deps, readMigrationGauges: jmx.readMigrationGauges }),
     ...createApprovalActivities(deps),
     ...createZooKeeperActivities(deps),
-    ...createJmxActivities(deps),
+    ...jmx,
     ...createControllerActivities(deps),
   };
 }

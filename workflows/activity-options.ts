@@ -57,6 +57,10 @@ export const ACTIVITY_KINDS = {
   throttlesLeftOfPlan: Read, // a few admin requests and the stored plan
   findReplicasOnBrokers: Read, // the metadata
   describeDataDirs: Read, // the inventory, in memory
+  describeMigrationHosts: Read, // the inventory, in memory
+  readMigrationConfigs: Read, // one 30 s test and one 60 s read per broker and controller, in parallel
+  readMigrationPreflight: Read, // the metadata, every host, a config read per broker, two 60 s tool runs
+  snapshotMigrationMetadata: Read, // listTopics, metadata, describeConfigs and describeAcls
   readApprovalSettings: Read, // a local activity: the inventory, in memory
   readMigrationZnodes: Read, // one SSH command: four zookeeper-shell runs of at most 45 s each
   readMigrationGauges: Read, // one 60 s JmxTool run, or five when a gauge is missing
@@ -89,6 +93,9 @@ export const ACTIVITY_KINDS = {
   electPreferredLeaders: Change, // one 120 s kafka-leader-election.sh
   electLeadersOfPlan: Change, // as electPreferredLeaders, for the stored plan's partitions
   discardReassignmentPlan: Change, // one rm per host holding the plan
+  writeMigrationControllerConfig: Change, // a broker's config read, a 30 s mkdir, a 60 s read and a 60 s write
+  editMigrationConfig: Change, // a 60 s read and a 60 s write
+  retireMigrationControllerConfig: Change, // one 60 s mv
 
   switchVersion: HeartbeatingChange, // may unpack an archive: up to 10 min
   restoreVersionLink: HeartbeatingChange, // as switchVersion, without the unpack
@@ -110,6 +117,9 @@ export const ACTIVITY_KINDS = {
   waitForQuorumCaughtUp: Wait,
   waitForReassignment: Wait,
   waitForReassignmentBatch: Wait,
+  waitForControllerQuorum: Wait,
+  waitForZkMigrationState: Wait,
+  waitForMetadataMigrated: Wait,
 } as const satisfies Record<keyof Activities, ActivityKind>;
 
 type NamesOfKind<K extends ActivityKind> = { [N in keyof Activities]: (typeof ACTIVITY_KINDS)[N] extends K ? N : never }[keyof Activities];

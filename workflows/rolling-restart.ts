@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import type { NodeConfigBackup, NodeVersion } from '../activities/nodes';
+import type { MigrationConfigEdit } from '../src/migration/config';
 import { aborted, invalidInput, unsafeToProceed } from '../src/errors';
 import type { QuorumObservation } from '../src/model/cluster';
 import { type GateDecision } from '../src/names';
@@ -42,6 +43,8 @@ export interface Roll {
   targetVersion: string | null;
   /** ZooKeeper-mode finalize: set inter.broker.protocol.version to this release's major.minor. */
   protocolFor: string | null;
+  /** A ZooKeeper-to-KRaft migration roll: this server.properties edit on each node while it is down (absent in runs before the migration existed). */
+  migrationEdit?: MigrationConfigEdit | null;
 }
 
 /**
@@ -70,19 +73,25 @@ export async function rollingRestart(rawInput: RollingRestartInputRaw): Promise<
     cluster,
     approvers: (rawInput as { approvers?: string[] } | null)?.approvers ?? null,
     input: rawInput,
-    lock: {
-      acquire: () => lock.acquireClusterLock({ cluster, workflowId, runbook: 'rollingRestart' }),
-      release: () => lock.releaseClusterLock({ cluster, workflowId }),
-    },
+    // A migration roll runs as a child of migrateToKRaft, which holds the cluster lock for the whole migration.
+    lock: underMigration(rawInput)
+      ? undefined
+      : {
+          acquire: () => lock.acquireClusterLock({ cluster, workflowId, runbook: 'rollingRestart' }),
+          release: () => lock.releaseClusterLock({ cluster, workflowId }),
+        },
   });
   const started = Date.now();
   const slices: Slices = { decisions: [], ids: [] };
   return controls.run(async () => {
     const input = await controls.step('validate the input', () => parsedInput('rollingRestart', rollingRestartInput, rawInput));
+    if (input.migrationEdit && !workflowInfo().parent) throw invalidInput('migrationEdit: set only by the migrateToKRaft runbook, which runs this restart as its child under its lock');
     const { plan, quorum } = await controls.step('preflight: the cluster is healthy and every host answers', () => preflight(input, true));
     controls.extraDetails = renderRollingPlan(plan, input);
     const reports = reportsFor(plan);
-    await rollInSlices(controls, slices, input, plan, reports, { label: '', targetVersion: input.targetVersion ?? null, protocolFor: null }, quorum);
+    const main: Roll = { label: '', targetVersion: input.targetVersion ?? null, protocolFor: null };
+    if (input.migrationEdit) Object.assign(main, { label: 'migration roll: ', migrationEdit: input.migrationEdit });
+    await rollInSlices(controls, slices, input, plan, reports, main, quorum);
     let finalized: FinalizeReport | null = null;
     let finalizeSkipped: string | null = null;
     if (input.targetVersion) {
@@ -356,7 +365,7 @@ async function restartNode(controls: RunbookControls, input: RollingRestartInput
   // Rolled back to the link read before the stop: a retried switch reports the new link as its "previous" one.
   const linkBefore = change.targetVersion ? version.linkTarget : null;
   const undoChange = `put ${h} back as it was`;
-  if (change.targetVersion || change.protocolFor) {
+  if (change.targetVersion || change.protocolFor || change.migrationEdit) {
     controls.onUndo(undoChange, async () => {
       if (linkBefore) await host.restoreVersionLink(c, h, linkBefore);
       await host.restoreNodeConfig(c, h, backup.path);
@@ -370,6 +379,10 @@ async function restartNode(controls: RunbookControls, input: RollingRestartInput
   if (change.protocolFor) {
     const release = change.protocolFor;
     await step(`set inter.broker.protocol.version for ${release}`, () => host.bumpNodeProtocolVersion(c, h, release));
+  }
+  if (change.migrationEdit) {
+    const edit = change.migrationEdit;
+    await step(`migration config: ${edit.kind}`, () => host.editMigrationConfig(c, h, edit));
   }
   try {
     await step('start', () => host.startNode(c, h));
@@ -388,9 +401,9 @@ async function restartNode(controls: RunbookControls, input: RollingRestartInput
     if (controls.abortRequested || !(err instanceof ActivityFailure)) throw err;
     report.outcome = 'failed';
     report.note = describe(err);
-    const changed = change.targetVersion !== null || change.protocolFor !== null;
+    const changed = change.targetVersion !== null || change.protocolFor !== null || Boolean(change.migrationEdit);
     if (changed) {
-      const what = change.targetVersion ? `on ${change.targetVersion}` : 'with the new inter.broker.protocol.version';
+      const what = change.targetVersion ? `on ${change.targetVersion}` : change.migrationEdit ? `with the migration config (${change.migrationEdit.kind})` : 'with the new inter.broker.protocol.version';
       if (requiresApproval(input, { kind: 'rollback', host: h })) {
         await controls.requireApproval(`${gatePrefix(change)}rollback-${h}`, `${h} did not come back ${what}: ${describe(err)}. Roll it back to ${report.oldVersion} and its previous config?`);
       }
@@ -475,6 +488,11 @@ async function finalizeProtocolVersion(controls: RunbookControls, slices: Slices
   const lagging = after.filter((b) => !(b.value ?? '').startsWith(release));
   if (lagging.length > 0) throw unsafeToProceed(`after the protocol roll, brokers still report an older inter.broker.protocol.version: ${lagging.map((b) => `${b.nodeId}: ${b.value ?? 'unknown'}`).join('; ')}`);
   return { feature: 'inter.broker.protocol.version', before: toBump[0]?.pinned ?? null, after: after[0]?.value ?? null, roll: [...reports.values()] };
+}
+
+/** Started by migrateToKRaft with a migration edit: runs under the parent's cluster lock (the field is refused without a parent). */
+function underMigration(raw: unknown): boolean {
+  return workflowInfo().parent !== undefined && typeof raw === 'object' && raw !== null && (raw as { migrationEdit?: unknown }).migrationEdit !== undefined;
 }
 
 function gatePrefix(change: Roll): string {

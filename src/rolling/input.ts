@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { approversSchema, atMost, boundedString, clusterNameSchema, int32Id, LIMITS } from '../limits';
 import { hasControlCharacters } from './install-source';
+import { migrationConfigEditSchema } from './migration-edit';
 
 /**
  * Input of the `rollingRestart` runbook: a plain rolling restart, or a rolling upgrade when `targetVersion`
@@ -149,6 +150,8 @@ export const rollingRestartInput = z
      * each (`<run ID>/slice-<n>`), so no run's history nears Temporal's event limits (about 54 events a node).
      */
     nodesPerSlice: z.number().int().min(1).max(500).default(50),
+    /** Set only by migrateToKRaft (its child runs): the migration's server.properties edit applied to each node while it is down. */
+    migrationEdit: migrationConfigEditSchema.optional(),
   })
   .strict()
   .superRefine((input, ctx) => {
@@ -168,6 +171,7 @@ export const rollingRestartInput = z
     if (input.order === 'as-given' && !input.nodes) {
       ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['order'], message: '"as-given" needs the nodes listed in the order to restart them' });
     }
+    if (input.migrationEdit && input.targetVersion !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['migrationEdit'], message: 'a migration roll does not change versions: leave targetVersion out' });
     if (input.approvers) {
       const dup = input.approvers.findIndex((a, i) => input.approvers?.indexOf(a) !== i);
       if (dup >= 0) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['approvers', dup], message: `"${input.approvers[dup]}" is listed twice` });

@@ -1,5 +1,6 @@
 import { type z } from 'zod';
 import { addBrokersInput, changeReplicationFactorInput, decommissionBrokerInput, rebalanceLeadersInput } from './brokers';
+import { migrateToKRaftInput } from '../migration/input';
 import { rollingRestartInput } from '../rolling/input';
 import { clusterHealthInput } from './cluster-health';
 import { reassignPartitionsInput } from './reassignment';
@@ -29,6 +30,13 @@ export const RUNBOOKS: Record<string, RunbookEntry> = {
     disruptive: true,
     summary: 'restart or upgrade nodes batch by batch, guarded by min ISR and quorum, with rollback and an approved finalize',
     doc: 'runbooks/rolling-restart.md',
+  },
+  'migrate-to-kraft': {
+    workflowType: 'migrateToKRaft',
+    schema: migrateToKRaftInput,
+    disruptive: true,
+    summary: 'ZooKeeper to KRaft: controllers, two guarded broker rolls, an approved finalize; rollback to ZooKeeper until then',
+    doc: 'runbooks/zk-to-kraft.md',
   },
   'add-brokers': {
     workflowType: 'addBrokers',
