@@ -43,10 +43,10 @@ export const migrateToKRaftInput = z
       .default({}),
     /** How nodes find the quorum: static voters (3.4 to 3.9) or bootstrap servers (3.9, dynamic quorum). */
     quorumConfig: z.enum(['voters', 'bootstrap-servers'], { errorMap: () => ({ message: 'must be "voters" or "bootstrap-servers"' }) }).default('voters'),
-    /** Where each controller keeps its metadata log (wiped on a rollback). */
+    /** Where each controller keeps its metadata log (wiped on a rollback); absent: each controller's first inventory dataDirs entry. */
     controllerMetadataDir: boundedString(LIMITS.maxPathLength)
       .refine((p) => p.startsWith('/') && !p.split('/').includes('..') && p.split('/').filter(Boolean).length >= 2, 'must be an absolute path at least two levels deep, without ".."')
-      .default('/var/lib/kafka/metadata'),
+      .optional(),
     /** 'kraft': migrate (and finalize once approved). 'rollback': take the cluster back to ZooKeeper from where it is. */
     goal: z.enum(migrationGoals, { errorMap: () => ({ message: 'must be "kraft" or "rollback"' }) }).default('kraft'),
     /** 'every-phase': a gate before each phase; 'finalize-only': only the finalize gate, which is never skipped. */
