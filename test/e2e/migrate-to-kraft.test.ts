@@ -140,9 +140,9 @@ afterAll(async () => {
 test('a migration stopped at BrokersInMigrationMode is rolled back to ZooKeeper and healthy there', async () => {
   const id = await startRun();
   await atGate(id, 'provision-controllers');
-  await approve(id, 'provision-controllers');
+  await approve(id, 'provision-controllers', 'proceed');
   await atGate(id, 'brokers-into-migration-mode');
-  await approve(id, 'brokers-into-migration-mode');
+  await approve(id, 'brokers-into-migration-mode', 'proceed');
   const gate = await atGate(id, 'brokers-into-kraft-mode', 900_000);
   expect(gate.progress?.pendingGate?.choices).toEqual(['proceed', 'rollback']);
   expect(await zkShell('get /migration')).toMatch(/"kraft_metadata_offset":[1-9]/);
@@ -170,9 +170,9 @@ test('the migration with the worker SIGKILLed in the first broker roll resumes a
   const t0 = Date.now();
   const id = await startRun();
   await atGate(id, 'provision-controllers');
-  await approve(id, 'provision-controllers');
+  await approve(id, 'provision-controllers', 'proceed');
   await atGate(id, 'brokers-into-migration-mode');
-  await approve(id, 'brokers-into-migration-mode');
+  await approve(id, 'brokers-into-migration-mode', 'proceed');
   // Mid-phase: the first broker roll (a rollingRestart child) has restarted at least one broker.
   await eventually('the broker roll under way', () => runStatus(env, id), (s) => (s.progress?.currentStep ?? '').includes('enter-migration-mode (child workflow)'), 600_000);
   // A broker of the roll stopped and not back yet: the child is mid-restart when its worker dies.
