@@ -2,6 +2,7 @@ import { invalidInput } from '../src/errors';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
 import { type InventoryHost } from '../src/inventory/schema';
 import { jmxToolArgs, jmxToolFailure, jmxUrl, MIGRATION_GAUGES, type MigrationGaugeReadings, parseJmxToolGauges } from '../src/migration/jmx-gauges';
+import { type MigrationGauges } from '../src/migration/observe';
 import { scrub } from '../src/redact';
 import { type ClusterRegistry } from './clusters';
 import { type HostShell } from './ssh';
@@ -39,7 +40,7 @@ export function createJmxActivities({ clusters, shell }: JmxActivityDeps) {
      * after the finalize), each is read alone and a missing one is null, never 0. No JMX answer (controller
      * stopped, port closed) is an error, retried by Temporal.
      */
-    async readMigrationGauges(cluster: string, hostName: string): Promise<MigrationGaugeReadings> {
+    async readMigrationGauges(cluster: string, hostName: string): Promise<MigrationGauges> {
       const host = controllerWithJmx(cluster, hostName);
       const all = Object.values(MIGRATION_GAUGES);
       const r = await runJmxTool(host, all);
@@ -48,7 +49,7 @@ export function createJmxActivities({ clusters, shell }: JmxActivityDeps) {
       if (failure?.kind !== 'no-such-gauge') {
         throw new Error(`JmxTool on ${host.name} failed (exit ${r.code}): ${failure ? failure.message : scrub((r.stderr || r.stdout).trim().split('\n').slice(-2).join(' '), 300)}`);
       }
-      const readings = parseJmxToolGauges('');
+      const readings: MigrationGaugeReadings = parseJmxToolGauges('');
       for (const gauge of all) {
         const one = await runJmxTool(host, [gauge]);
         if (one.code === 0) {

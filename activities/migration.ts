@@ -182,14 +182,14 @@ export function createMigrationActivities(deps: MigrationActivityDeps) {
      * Writes a new controller's server.properties for the migration, rendered on the worker from the quorum and
      * a broker's config (its zookeeper.* settings, which may hold secrets, never leave the worker). Idempotent.
      */
-    async writeMigrationControllerConfig(cluster: string, hostName: string, quorum: QuorumSpec, metadataDir: string | null): Promise<ConfigCarryOverResult> {
+    async writeMigrationControllerConfig(cluster: string, hostName: string, quorum: QuorumSpec, metadataDir?: string | null): Promise<ConfigCarryOverResult> {
       const inv = clusters.get(cluster);
       const host = kafkaHost(cluster, hostName);
       const broker = inv.hosts.find((h) => h.roles.includes('broker'));
       if (!broker) throw invalidInput(`cluster "${cluster}" has no broker to copy the ZooKeeper settings from`);
       const brokerText = (await readServerProperties(shell, broker)).text;
-      // Absent from the input: where the inventory says this host keeps its data.
-      const rendered = renderControllerConfig({ nodeId: host.nodeId as number, address: host.address, metadataDir: metadataDir ?? host.kafka.dataDirs.join(','), quorum, brokerText });
+      // Absent from the input: this host's first inventory data dir (hosts may lay out their dirs differently).
+      const rendered = renderControllerConfig({ nodeId: host.nodeId as number, address: host.address, metadataDir: metadataDir ?? (host.kafka.dataDirs[0] as string), quorum, brokerText });
       if (rendered.problems.length > 0) throw unsafeToProceed(`controller config for ${hostName}: ${rendered.problems.join(' ')}`);
       await shell.exec(host, `mkdir -p "$(dirname ${shellQuote(host.kafka.configFile)})" && touch ${shellQuote(host.kafka.configFile)}`, { timeoutMs: 30_000 });
       return editServerProperties(shell, host, (old) => ({ ...rendered, changed: old !== rendered.text, text: rendered.text }), 'migration controller config written');

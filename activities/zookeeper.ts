@@ -1,6 +1,7 @@
 import { invalidInput, unsafeToProceed } from '../src/errors';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
 import { type Inventory, type InventoryHost } from '../src/inventory/schema';
+import { type MigrationZnodes } from '../src/migration/observe';
 import { heldByKRaftController, type MigrationZnodeReadings, parseControllerZnode, parseMigrationZnodeSession, parseZkGet, splitZkSession } from '../src/migration/znodes';
 import { scrub } from '../src/redact';
 import { type ClusterRegistry } from './clusters';
@@ -74,9 +75,10 @@ export function createZooKeeperActivities({ clusters, shell }: ZooKeeperActivity
   return {
     /**
      * /cluster/id, /controller, /migration and the brokers registered in /brokers/ids, parsed from
-     * zookeeper-shell.sh output (src/migration/znodes.ts). Refuses a ZooKeeper without /cluster/id.
+     * zookeeper-shell.sh output (src/migration/znodes.ts), as the workflow's MigrationZnodes (never a null
+     * cluster id: a ZooKeeper without /cluster/id is refused).
      */
-    async readMigrationZnodes(cluster: string): Promise<MigrationZnodeReadings> {
+    async readMigrationZnodes(cluster: string): Promise<MigrationZnodes> {
       return readZnodes(cluster);
     },
 

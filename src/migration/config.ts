@@ -122,6 +122,8 @@ export function renderControllerConfig(args: { nodeId: number; address: string; 
   if (!zkConnect) problems.push('the broker config has no zookeeper.connect to copy: is this a ZooKeeper-mode broker?');
   const me = quorum.controllers.find((c) => c.nodeId === nodeId);
   if (!me) problems.push(`node.id ${nodeId} is not one of the quorum's controllers (${quorum.controllers.map((c) => c.nodeId).join(', ')})`);
+  // Also guards the inventory's data dir used by default: a newline, comma or space would add settings or dirs.
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(metadataDir)) problems.push(`metadata dir ${JSON.stringify(metadataDir.slice(0, 200))} must be an absolute path of letters, digits, ".", "_", "-" and "/" only`);
   if (problems.length > 0) return refused('', problems);
   const port = (me as ControllerEndpoint).port;
   const q = quorumSetting(quorum);

@@ -43,7 +43,7 @@ export const migrateToKRaftInput = z
       .default({}),
     /** How nodes find the quorum: static voters (3.4 to 3.9) or bootstrap servers (3.9, dynamic quorum). */
     quorumConfig: z.enum(['voters', 'bootstrap-servers'], { errorMap: () => ({ message: 'must be "voters" or "bootstrap-servers"' }) }).default('voters'),
-    /** Where each controller keeps its metadata log (wiped on a rollback); absent: the controller host's dataDirs in the inventory. */
+    /** Where each controller keeps its metadata log (wiped on a rollback); absent: each controller's first inventory dataDirs entry. */
     controllerMetadataDir: boundedString(LIMITS.maxPathLength)
       // It becomes a line of server.properties: a newline, comma or space would add settings or dirs.
       .regex(/^[A-Za-z0-9._/-]+$/, 'must be a path of letters, digits, ".", "_", "-" and "/" only')

@@ -8,20 +8,21 @@
 export type ZkGetResult = { exists: true; data: string; stat: Record<string, string> } | { exists: false };
 
 /** The /migration znode (Kafka's ZkMigrationLeadershipState, stored in snake_case). */
-export interface MigrationZnodeReading {
+// Type aliases (not interfaces) so a reading is assignable to the workflow's index-signature znode types.
+export type MigrationZnodeReading = {
   raw: string;
   kraftControllerId?: number;
   kraftControllerEpoch?: number;
   kraftMetadataOffset?: number;
   kraftMetadataEpoch?: number;
-}
+};
 
 /** The /controller znode: a ZooKeeper-mode broker id, or a KRaft controller id once kraftControllerEpoch >= 0. */
-export interface ControllerZnodeReading {
+export type ControllerZnodeReading = {
   raw: string;
   brokerid: number;
   kraftControllerEpoch?: number;
-}
+};
 
 export interface MigrationZnodeReadings {
   clusterId: string;

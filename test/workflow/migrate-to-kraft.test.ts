@@ -237,7 +237,14 @@ class MigrationWorld {
         return { alreadyRunning: false, output: '' };
       },
       waitForProcessExit: async () => wait,
-      waitForBrokerDeregistered: async () => wait,
+      // As on the lab: with a KRaft controller active, a stopped broker stays registered (fenced) and never leaves.
+      waitForBrokerDeregistered: async (_c, id) => {
+        if (this.kraftOwnsController && this.controllersUp.length > 0) {
+          throw ApplicationFailure.create({ type: NodeWaitFailure.DeregistrationTimeout, message: `broker ${id} is still registered 1 s after its process exited`, nonRetryable: true });
+        }
+        did(`left-metadata ${H(id)}`);
+        return wait;
+      },
       waitForBrokerRegistered: async (_c, id) => (this.fail('registered', H(id)), wait),
       waitForBrokerCaughtUp: async () => ({ ...wait, status: {} as never }),
       waitForQuorumCaughtUp: async () => null as never,
@@ -505,6 +512,22 @@ describe('migrateToKRaft on fakes', () => {
       expect(world.effects(/ctl/)).toEqual([]);
     }, 120_000);
   });
+
+  it('waits for a stopped broker to leave the metadata only while no KRaft controller is active: not in the rolls into KRaft mode and back, where it stays registered (fenced)', async () => {
+    world = new MigrationWorld('ControllersProvisioned');
+    const h = await start({ approval: 'finalize-only' });
+    await answer(h, [[/^finalize$/, 'rollback']]);
+    const r = (await h.result()) as Result;
+    expect(r).toMatchObject({ startState: MigrationState.ControllersProvisioned, endState: MigrationState.ZooKeeper });
+    // Roll 1 (a ZooKeeper-mode controller) and the roll out of migration mode (znodes deleted) wait; roll 2 and its undo do not.
+    expect(world.effects(/^(left-metadata|edit kafka)/).map((l) => l.replace(/^edit (\S+) (.*)$/, '$2 $1'))).toEqual([
+      ...[H(2), H(3), H(1)].flatMap((b) => [`left-metadata ${b}`, `enter-migration-mode ${b}`]),
+      ...BROKERS.map((b) => `enter-kraft-mode ${b}`),
+      ...BROKERS.map((b) => `back-to-migration-mode ${b}`),
+      ...[H(2), H(3), H(1)].flatMap((b) => [`left-metadata ${b}`, `leave-migration-mode ${b}`]),
+    ]);
+    BROKERS.forEach(isZooKeeperBroker);
+  }, 120_000);
 
   it('rolls back from BrokersInKRaftMode with two rolls, giving each broker back its exact ZooKeeper-mode settings', async () => {
     world = new MigrationWorld('BrokersInKRaftMode');

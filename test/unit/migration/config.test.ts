@@ -46,6 +46,13 @@ describe('controller config', () => {
     expect(renderControllerConfig({ nodeId: 9, address: 'a', metadataDir: '/m/d', quorum: QUORUM, brokerText: ZK_BROKER }).problems.join()).toContain('node.id 9 is not one of');
     expect(renderControllerConfig({ nodeId: 3000, address: 'a', metadataDir: '/m/d', quorum: QUORUM, brokerText: 'broker.id=1\n' }).problems.join()).toContain('no zookeeper.connect');
   });
+  it('refuses a metadata dir (the inventory default included) whose newline, comma or space would add settings or dirs', () => {
+    for (const dir of ['/var/lib/kafka/a\nprocess.roles=broker', '/var/lib/a,/var/lib/b', '/var/lib/my dir', 'var/lib/kafka']) {
+      const bad = renderControllerConfig({ nodeId: 3000, address: 'a', metadataDir: dir, quorum: QUORUM, brokerText: ZK_BROKER });
+      expect(bad.problems.join()).toContain('must be an absolute path of letters, digits');
+      expect(bad.text).toBe('');
+    }
+  });
   it('finalize removes the flag and every zookeeper.* setting', () => {
     const f = finalizeController(r.text);
     expect(v(f.text, 'zookeeper.metadata.migration.enable')).toBeNull();
