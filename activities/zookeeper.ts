@@ -2,7 +2,7 @@ import { invalidInput, unsafeToProceed } from '../src/errors';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
 import { type Inventory, type InventoryHost } from '../src/inventory/schema';
 import { type MigrationZnodes } from '../src/migration/observe';
-import { heldByKRaftController, type MigrationZnodeReadings, parseControllerZnode, parseMigrationZnodeSession, parseZkGet, splitZkSession } from '../src/migration/znodes';
+import { controllerEpochForRollback, heldByKRaftController, type MigrationZnodeReadings, parseControllerEpochZnode, parseControllerZnode, parseMigrationZnode, parseMigrationZnodeSession, parseZkGet, splitZkSession } from '../src/migration/znodes';
 import { scrub } from '../src/redact';
 import { type ClusterRegistry } from './clusters';
 import { logInfo } from './node-hosts';
@@ -15,13 +15,15 @@ export interface ZooKeeperActivityDeps {
 }
 
 /** What deleteMigrationZnodes found and did with each znode. */
-export type ZnodeDeletion = 'deleted' | 'absent' | 'kept: held by a ZooKeeper-mode broker';
+export type ZnodeDeletion = 'deleted' | 'absent' | 'kept: held by a ZooKeeper-mode broker' | 'deleted: its ZooKeeper-mode controller had an epoch below the KRaft one';
 
 export interface MigrationZnodesDeleted {
   controller: ZnodeDeletion | 'not asked';
   migration: ZnodeDeletion | 'not asked';
   /** The znodes' data before the delete, for the run log (no secrets: Kafka writes ids and epochs there). */
-  before: { controller: string | null; migration: string | null };
+  before: { controller: string | null; migration: string | null; controllerEpoch: number };
+  /** /controller_epoch raised to the KRaft controller's epoch before /controller was deleted, if it was. */
+  controllerEpochSetTo: number | null;
 }
 
 /** Each zookeeper-shell command gets this long: an unreachable ZooKeeper makes the shell retry forever. */
@@ -72,6 +74,15 @@ export function createZooKeeperActivities({ clusters, shell }: ZooKeeperActivity
     throw new Error(`delete ${path} (version ${version}) refused by ZooKeeper (exit ${out.exitCode}): ${scrub(out.text.trim().split('\n').slice(-2).join(' '), 300)}`);
   };
 
+  /** Sets a znode at the version read (a znode rewritten since is not overwritten). */
+  const setAtVersion = async (cluster: string, path: string, data: string, version: string): Promise<void> => {
+    const out = splitZkSession(await session(cluster, [['set', ['set', '-v', version, path, data]]])).get('set');
+    if (!out) throw new Error(`zookeeper-shell printed nothing for set ${path}`);
+    if (out.exitCode !== 0 || /Exception|version No is not valid|BadVersion|Node does not exist/i.test(out.text)) {
+      throw new Error(`set ${path} (version ${version}) refused by ZooKeeper (exit ${out.exitCode}): ${scrub(out.text.trim().split('\n').slice(-2).join(' '), 300)}`);
+    }
+  };
+
   return {
     /**
      * /cluster/id, /controller, /migration and the brokers registered in /brokers/ids, parsed from
@@ -89,6 +100,8 @@ export function createZooKeeperActivities({ clusters, shell }: ZooKeeperActivity
      * controller than `expectControllerId`. /controller held by a ZooKeeper-mode broker is left alone (it
      * already is what the rollback wants). Each delete names the version read: a znode rewritten meanwhile is
      * not deleted. Idempotent: gone znodes are reported as absent.
+     * Before /controller goes, /controller_epoch is raised to the KRaft controller's epoch
+     * (controllerEpochForRollback): else the ZooKeeper-mode controller elected next aborts every election.
      */
     async deleteMigrationZnodes(cluster: string, opts: { controller?: boolean; migration?: boolean; expectControllerId?: number } = {}): Promise<MigrationZnodesDeleted> {
       const wantController = opts.controller ?? true;
@@ -103,30 +116,41 @@ export function createZooKeeperActivities({ clusters, shell }: ZooKeeperActivity
       const raw = await session(cluster, [
         ['controller', ['get', '-s', '/controller']],
         ['migration', ['get', '-s', '/migration']],
+        ['controller-epoch', ['get', '-s', '/controller_epoch']],
       ]);
       const parts = splitZkSession(raw);
       const controllerNode = parseZkGet(parts.get('controller')?.text ?? raw, '/controller');
       const migrationNode = parseZkGet(parts.get('migration')?.text ?? raw, '/migration');
+      const epochNode = parseZkGet(parts.get('controller-epoch')?.text ?? raw, '/controller_epoch');
+      if (!epochNode.exists) throw unsafeToProceed(`${cluster}: ZooKeeper has no /controller_epoch: not a Kafka ZooKeeper, or not the one this cluster uses`);
+      const epoch = parseControllerEpochZnode(epochNode.data);
+      const controller = controllerNode.exists ? parseControllerZnode(controllerNode.data) : null;
       const result: MigrationZnodesDeleted = {
         controller: 'not asked',
         migration: 'not asked',
-        before: { controller: controllerNode.exists ? controllerNode.data : null, migration: migrationNode.exists ? migrationNode.data : null },
+        before: { controller: controllerNode.exists ? controllerNode.data : null, migration: migrationNode.exists ? migrationNode.data : null, controllerEpoch: epoch },
+        controllerEpochSetTo: null,
       };
       if (wantController) {
-        if (!controllerNode.exists) result.controller = 'absent';
-        else {
-          const c = parseControllerZnode(controllerNode.data);
-          if (!heldByKRaftController(c)) result.controller = 'kept: held by a ZooKeeper-mode broker';
-          else {
-            if (opts.expectControllerId !== undefined && c.brokerid !== opts.expectControllerId) {
-              throw unsafeToProceed(`/controller of ${cluster} is held by KRaft controller ${c.brokerid}, not ${opts.expectControllerId} as expected: not deleting it`);
-            }
-            result.controller = await deleteAtVersion(cluster, '/controller', controllerNode.stat.dataVersion as string);
-          }
+        if (controller && heldByKRaftController(controller) && opts.expectControllerId !== undefined && controller.brokerid !== opts.expectControllerId) {
+          throw unsafeToProceed(`/controller of ${cluster} is held by KRaft controller ${controller.brokerid}, not ${opts.expectControllerId} as expected: not deleting it`);
         }
+        // The KRaft epoch the partition states may carry: the next ZooKeeper-mode controller must come above it.
+        const raiseTo = controllerEpochForRollback(epoch, [controller?.kraftControllerEpoch, migrationNode.exists ? parseMigrationZnode(migrationNode.data).kraftControllerEpoch : undefined]);
+        if (raiseTo !== null) {
+          await setAtVersion(cluster, '/controller_epoch', String(raiseTo), epochNode.stat.dataVersion as string);
+          result.controllerEpochSetTo = raiseTo;
+        }
+        if (!controller) result.controller = 'absent';
+        else if (heldByKRaftController(controller)) result.controller = await deleteAtVersion(cluster, '/controller', controllerNode.exists ? (controllerNode.stat.dataVersion as string) : '0');
+        else if (raiseTo !== null) {
+          // A retried rollback found a ZooKeeper-mode controller elected below the KRaft epoch: elect it again, above.
+          await deleteAtVersion(cluster, '/controller', controllerNode.exists ? (controllerNode.stat.dataVersion as string) : '0');
+          result.controller = 'deleted: its ZooKeeper-mode controller had an epoch below the KRaft one';
+        } else result.controller = 'kept: held by a ZooKeeper-mode broker';
       }
       if (wantMigration) result.migration = migrationNode.exists ? await deleteAtVersion(cluster, '/migration', migrationNode.stat.dataVersion as string) : 'absent';
-      logInfo('migration znodes deleted', { cluster, controller: result.controller, migration: result.migration });
+      logInfo('migration znodes deleted', { cluster, controller: result.controller, migration: result.migration, controllerEpochSetTo: result.controllerEpochSetTo });
       return result;
     },
   };

@@ -125,6 +125,25 @@ export function parseControllerZnode(data: string): ControllerZnodeReading {
 /** Whether /controller is held by a KRaft controller (the migration's), not a ZooKeeper-mode broker. */
 export const heldByKRaftController = (c: ControllerZnodeReading): boolean => (c.kraftControllerEpoch ?? -1) >= 0;
 
+/** /controller_epoch: a bare integer, the epoch of the last ZooKeeper-side controller claim. */
+export function parseControllerEpochZnode(data: string): number {
+  const t = data.trim();
+  if (!/^\d+$/.test(t)) throw new ZkShellOutputError(`/controller_epoch holds no epoch: ${data.slice(0, 200)}`);
+  return Number(t);
+}
+
+/**
+ * The /controller_epoch a rollback must set before it deletes /controller, or null when it is high enough.
+ * In dual-write the KRaft controller writes every partition state with ITS epoch (the kraft controller epoch
+ * in /controller and /migration), which can exceed /controller_epoch. A ZooKeeper-mode controller elected
+ * after the rollback takes /controller_epoch + 1 and aborts every election on a partition whose state holds a
+ * higher epoch, so partitions led by a stopped broker stay offline (recorded: errors/rollback-controller-epoch/).
+ */
+export function controllerEpochForRollback(current: number, kraftEpochs: (number | undefined)[]): number | null {
+  const needed = Math.max(-1, ...kraftEpochs.filter((e): e is number => e !== undefined));
+  return needed > current ? needed : null;
+}
+
 /**
  * The output of one SSH command that ran several zookeeper-shell commands, each framed by
  * `=== BEGIN <name>` and `=== END <name> <exit code>` lines (see activities/zookeeper.ts).

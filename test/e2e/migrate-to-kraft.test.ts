@@ -161,6 +161,10 @@ test('a migration stopped at BrokersInMigrationMode is rolled back to ZooKeeper 
     expect(cfg).not.toMatch(/^(zookeeper\.metadata\.migration\.enable|controller\.quorum\.voters|process\.roles)=/m);
   }
   expect(await registeredBrokers(lab())).toEqual([1, 2, 3]);
+  // The ZooKeeper controller came back above the KRaft epoch that dual-write stamped on the partition states.
+  const zkEpoch = Number(/^(\d+)$/m.exec(await zkShell('get /controller_epoch'))?.[1]);
+  const state = JSON.parse(/^\{.*\}$/m.exec(await zkShell('get /brokers/topics/customers/partitions/2/state'))?.[0] ?? '{}') as { controller_epoch?: number };
+  expect(state.controller_epoch).toBeLessThanOrEqual(zkEpoch);
   const urp = await runHostCommand(inventoryHost(inventory, 'kafka-1'), 'tool', { tool: 'kafka-topics.sh' }, `--bootstrap-server ${shellQuote(inventory.bootstrapServers.join(','))} --describe --under-replicated-partitions`);
   expect(urp.stdout.trim()).toBe('');
   expect(await metadataByKafkaTools()).toEqual(before);

@@ -178,7 +178,7 @@ export class FakeWorld {
       readMigrationZnodes: async () => {
         throw ApplicationFailure.create({ type: 'InvalidInput', message: 'no zookeeperConnect in this KRaft world', nonRetryable: true });
       },
-      deleteMigrationZnodes: async () => ({ controller: 'absent' as const, migration: 'absent' as const, before: { controller: null, migration: null } }),
+      deleteMigrationZnodes: async () => ({ controller: 'absent' as const, migration: 'absent' as const, before: { controller: null, migration: null, controllerEpoch: 1 }, controllerEpochSetTo: null }),
       readMigrationGauges: async () => ({ zkMigrationState: 3, zkWriteBehindLag: null, migratingZkBrokerCount: 0, activeControllerCount: 1 }),
       formatControllerStorage: async (_c, h) => ({ host: h, dirs: ['/var/lib/kafka/data'], formatted: false, output: '' }),
       wipeControllerMetadata: async (_c, h) => ({ host: h, wiped: [] }),

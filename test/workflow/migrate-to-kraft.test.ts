@@ -266,7 +266,7 @@ class MigrationWorld {
         const before = this.znodes();
         this.migration = 'none';
         this.kraftOwnsController = false;
-        return { controller: 'deleted' as const, migration: 'deleted' as const, before: { controller: before.controller?.raw ?? null, migration: before.migration?.raw ?? null } };
+        return { controller: 'deleted' as const, migration: 'deleted' as const, before: { controller: before.controller?.raw ?? null, migration: before.migration?.raw ?? null, controllerEpoch: 5 }, controllerEpochSetTo: 8 };
       },
     } satisfies Partial<Activities> & Record<string, unknown>;
     return fakes;

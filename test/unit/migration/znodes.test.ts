@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  controllerEpochForRollback,
   heldByKRaftController,
+  parseControllerEpochZnode,
   parseClusterIdZnode,
   parseControllerZnode,
   parseMigrationZnode,
@@ -70,6 +72,30 @@ describe('zookeeper-shell get -s output (recorded on 3.9.2)', () => {
   it('ls /brokers/ids: the ZooKeeper brokers, none once every broker runs in KRaft mode', () => {
     expect(parseZkLs(fixture('0-zookeeper', 'zk-brokers-ids.txt'), '/brokers/ids')).toEqual(['1', '2', '3']);
     expect(parseZkLs(fixture('3-brokers-in-kraft-mode', 'zk-brokers-ids.txt'), '/brokers/ids')).toEqual([]);
+  });
+});
+
+describe('/controller_epoch before a rollback deletes /controller', () => {
+  it('reads the bare epoch, and refuses anything else', () => {
+    expect(parseControllerEpochZnode(data('errors/rollback-controller-epoch', 'zk-controller-epoch.txt', '/controller_epoch'))).toBe(6);
+    expect(() => parseControllerEpochZnode('{"epoch":6}')).toThrow(/holds no epoch/);
+  });
+
+  it('the recorded failure: partition states at KRaft epoch 8, the ZooKeeper controller came back at 6; raising to 8 first puts it at 9', () => {
+    const partitionState = JSON.parse(data('errors/rollback-controller-epoch', 'zk-customers-2-state.txt', '/brokers/topics/customers/partitions/2/state')) as { controller_epoch: number };
+    expect(partitionState.controller_epoch).toBe(8);
+    // /controller_epoch held 5 before the ZooKeeper broker took 6; /controller and /migration named KRaft epoch 8.
+    const raised = controllerEpochForRollback(5, [8, 8]);
+    expect(raised).toBe(8);
+    // Kafka's ZooKeeper controller aborts an election when the state's epoch is above its own (raised + 1).
+    expect((raised as number) + 1).toBeGreaterThan(partitionState.controller_epoch);
+  });
+
+  it('leaves /controller_epoch alone when it is already at or above every KRaft epoch, or none is known', () => {
+    expect(controllerEpochForRollback(8, [8, 2])).toBeNull();
+    expect(controllerEpochForRollback(3, [undefined, undefined])).toBeNull();
+    expect(controllerEpochForRollback(3, [-1, undefined])).toBeNull();
+    expect(controllerEpochForRollback(3, [undefined, 4])).toBe(4);
   });
 });
 
