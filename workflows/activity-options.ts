@@ -8,6 +8,7 @@
  * - a wait heartbeats after every poll and during slow ones; its attempt and its whole run are allowed the
  *   user's timeout plus a margin, and a retried attempt keeps its first attempt's deadline (heartbeat details);
  * - typed refusals and wait timeouts are never retried: retrying cannot change the answer, a human decides.
+ * Every call also carries its summary for the Web UI ("stop kafka-2", activity-summaries.ts).
  * Workflow-safe.
  */
 import { type ActivityInterfaceFor, type ActivityOptions, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
@@ -15,6 +16,7 @@ import { type z } from 'zod';
 import type { Activities } from '../activities';
 import { FailureType } from '../src/errors';
 import { NodeWaitFailure } from '../src/rolling/failures';
+import { withSummaries } from './activity-summaries';
 
 export const ActivityKind = {
   /** Reads the cluster or its hosts; no heartbeats. */
@@ -181,7 +183,7 @@ const OPTIONS_BY_KIND: Record<NotWait, ActivityOptions> = {
 };
 
 /** Input validation runs as a local activity: its result, the input with defaults, is recorded in history. */
-const inputs = proxyLocalActivities<Pick<Activities, 'validateRunbookInput'>>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 1 } });
+const inputs = withSummaries(proxyLocalActivities<Pick<Activities, 'validateRunbookInput'>>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 1 } }));
 
 /**
  * The run's input parsed with its defaults by the worker when the run started. Replay reads the recorded
@@ -193,7 +195,7 @@ export async function parsedInput<S extends z.ZodTypeAny>(workflowType: string, 
 
 /** The activities of one kind (not waits), with that kind's options; the type allows no other activity. */
 export function proxyOfKind<K extends NotWait>(kind: K): ActivityInterfaceFor<Pick<Activities, NamesOfKind<K>>> {
-  return proxyActivities<Pick<Activities, NamesOfKind<K>>>(OPTIONS_BY_KIND[kind]);
+  return withSummaries(proxyActivities<Pick<Activities, NamesOfKind<K>>>(OPTIONS_BY_KIND[kind]));
 }
 
 /** Every activity but the waits, each scheduled with the options of its own kind, whatever else the caller does. */
@@ -205,7 +207,7 @@ export function proxyByKind(): ActivityInterfaceFor<Omit<Activities, NamesOfKind
       if (kind === undefined) return undefined;
       if (kind === Wait) throw new TypeError(`${String(name)} is a wait: schedule it with proxyWaits(the user's timeout)`);
       let proxy = byKind.get(kind);
-      if (!proxy) byKind.set(kind, (proxy = proxyActivities<Activities>(OPTIONS_BY_KIND[kind])));
+      if (!proxy) byKind.set(kind, (proxy = withSummaries(proxyActivities<Activities>(OPTIONS_BY_KIND[kind]))));
       return proxy[name as keyof Activities];
     },
   });
@@ -213,5 +215,5 @@ export function proxyByKind(): ActivityInterfaceFor<Omit<Activities, NamesOfKind
 
 /** The waits, allowed `timeoutMs`: pass the same value to the activity as its timeout. */
 export function proxyWaits(timeoutMs: number): ActivityInterfaceFor<Pick<Activities, NamesOfKind<typeof Wait>>> {
-  return proxyActivities<Pick<Activities, NamesOfKind<typeof Wait>>>(waitOptions(timeoutMs));
+  return withSummaries(proxyActivities<Pick<Activities, NamesOfKind<typeof Wait>>>(waitOptions(timeoutMs)));
 }
