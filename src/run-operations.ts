@@ -6,6 +6,7 @@
 import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { type UpdateDefinition } from '@temporalio/common';
 import { clusterLockWorkflowId, lockHolderQuery, progressQuery, type RunbookProgress, runbookWorkflowId, SA_CLUSTER, SA_RUNBOOK, SA_STATUS, TASK_QUEUE } from './names';
+import { type Attestation } from './approvals/identity';
 import { inputProblems } from './runbooks/input';
 import { findRunbook, RUNBOOKS, type RunbookEntry } from './runbooks/registry';
 
@@ -30,6 +31,9 @@ export class RunRefused extends Error {
   }
 }
 
+/** Memo key of the start's attestation: `{ principal, via?, issuedAt, mac }` over action `start`. */
+export const STARTED_BY_MEMO = 'startedBy';
+
 export const taskQueue = (env: NodeJS.ProcessEnv = process.env): string => env.KAFKA_RUNBOOKS_TASK_QUEUE ?? TASK_QUEUE;
 
 /** The runbook and its input, checked exactly as the workflow will check it; throws RunRefused naming each field. */
@@ -52,7 +56,12 @@ export interface StartedRun {
  * Validates and starts a runbook. A disruptive one on a cluster another run holds is refused early with the
  * holder named (the workflow's own lock step is what enforces it).
  */
-export async function startRun(client: Client, name: string, input: Record<string, unknown>, opts: { workflowId?: string; startedBy?: string } = {}): Promise<StartedRun> {
+export async function startRun(
+  client: Client,
+  name: string,
+  input: Record<string, unknown>,
+  opts: { workflowId?: string; startedBy?: (workflowId: string) => { rendered: string; attestation: Attestation } } = {},
+): Promise<StartedRun> {
   const { runbook, cluster } = checkStart(name, input);
   if (runbook.disruptive) {
     const holder = await client.workflow
@@ -62,6 +71,7 @@ export async function startRun(client: Client, name: string, input: Record<strin
     if (holder) throw new RunRefused(RefusalCode.ClusterBusy, `cluster "${cluster}" is busy: runbook ${holder.runbook} (workflow ${holder.workflowId}) holds it since ${holder.since}`);
   }
   const workflowId = opts.workflowId ?? runbookWorkflowId(runbook.workflowType, cluster, new Date().toISOString().replace(/[:.]/g, '-'));
+  const startedBy = opts.startedBy?.(workflowId);
   const handle = await client.workflow.start(runbook.workflowType, {
     workflowId,
     taskQueue: taskQueue(),
@@ -72,7 +82,8 @@ export async function startRun(client: Client, name: string, input: Record<strin
       { key: SA_STATUS, value: 'Running' },
     ],
     staticSummary: `${runbook.workflowType} on ${cluster}`,
-    ...(opts.startedBy ? { staticDetails: `started by ${opts.startedBy}` } : {}),
+    // Who started it, attested, where the run reads it for separation of duties (the input schemas stay as they are).
+    ...(startedBy ? { memo: { [STARTED_BY_MEMO]: startedBy.attestation }, staticDetails: `started by ${startedBy.rendered}` } : {}),
   });
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, runbook: runbook.workflowType, cluster };
 }

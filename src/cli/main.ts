@@ -6,6 +6,9 @@ import { parse as parseYaml } from 'yaml';
 import { abortUpdate, approveUpdate, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type RunbookProgress } from '../names';
 import { RUNBOOKS } from '../runbooks/registry';
 import { checkStart, gateOwner, listRuns, RefusalCode, RunRefused, runState, sendUpdate, startRun } from '../run-operations';
+import { serve } from '../serve/app';
+import { serveConfig, type ServeFlags } from '../serve/config';
+import { API_ACTIONS, newToken, tokenEntrySchema } from '../serve/tokens';
 import { connectClient } from '../temporal-connection';
 
 /** Exit codes: 0 done, 1 the run failed or was refused, 2 bad input or usage. */
@@ -233,7 +236,47 @@ export function buildProgram(): Command {
         console.log(JSON.stringify(ack));
       });
   }
+  program
+    .command('serve')
+    .description('the HTTP API for bots and scripts (runbooks/chatops.md); runs until SIGINT/SIGTERM')
+    .option('--listen <host:port>', 'listen address (KAFKA_RUNBOOKS_SERVE_LISTEN; default 127.0.0.1:8080)')
+    .option('--tokens <file>', 'token file (KAFKA_RUNBOOKS_TOKENS_FILE)')
+    .option('--approval-key <file>', 'key attestations are signed with, as the worker has it (KAFKA_RUNBOOKS_APPROVAL_KEY_FILE)')
+    .option('--tls-cert <file>', 'TLS certificate (KAFKA_RUNBOOKS_TLS_CERT)')
+    .option('--tls-key <file>', 'TLS private key (KAFKA_RUNBOOKS_TLS_KEY)')
+    .option('--tls-client-ca <file>', 'require client certificates signed by this CA (KAFKA_RUNBOOKS_TLS_CLIENT_CA)')
+    .option('--rate-limit <n>', 'requests per minute per principal (KAFKA_RUNBOOKS_RATE_LIMIT; default 120)')
+    .action(async (flags: ServeFlags) => runServer(flags));
+  program
+    .command('token <principal>')
+    .description('a new API token: prints the token once, and the token file entry that holds only its hash')
+    .requiredOption('--actions <list>', `comma-separated: ${API_ACTIONS.join(', ')}`)
+    .option('--on-behalf-of <users>', 'a bot: "anyone" or comma-separated users it may act for')
+    .action((principal: string, o: { actions: string; onBehalfOf?: string }) => {
+      const t = newToken();
+      const onBehalfOf = o.onBehalfOf === undefined ? undefined : o.onBehalfOf === 'anyone' ? 'anyone' : o.onBehalfOf.split(',');
+      const entry = tokenEntrySchema.safeParse({ principal, sha256: t.sha256, actions: o.actions.split(','), ...(onBehalfOf ? { onBehalfOf } : {}) });
+      if (!entry.success) throw new CliError(`invalid token entry: ${entry.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
+      console.log(`token (shown once; give it to ${principal}): ${t.token}`);
+      console.log(`token file entry:\n  - ${JSON.stringify(entry.data)}`);
+    });
   return program;
+}
+
+async function runServer(flags: ServeFlags): Promise<void> {
+  let config;
+  try {
+    config = serveConfig(flags, process.env);
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+  const app = await serve(config);
+  console.log(`serving the API on ${config.tls ? 'https' : 'http'}://${config.listen} (OpenAPI at /openapi.json, metrics at /metrics)`);
+  await new Promise<void>((done) => {
+    const stop = () => void app.close().then(done, done);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
 
 if (require.main === module) {
