@@ -170,3 +170,27 @@ function samePrincipal(a: string, b: string): boolean {
 function refuse(reason: string): ApprovalVerdict {
   return { allowed: false, reason };
 }
+
+/**
+ * Fields any runbook input may carry besides its own, saying who started the run: `startedBy` (a free-text
+ * name, unauthenticated), `attestation` (the API's proof, action "start"), and `runStarter` (the starter a
+ * parent run passes to its child; trusted only in a child). Input validation sets them aside, so each
+ * runbook's own schema stays strict; the shared controls read them.
+ */
+export const RUN_IDENTITY_FIELDS = ['startedBy', 'attestation', 'runStarter'] as const;
+
+export function withoutRunIdentity(raw: unknown): unknown {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  const copy: Record<string, unknown> = { ...(raw as Record<string, unknown>) };
+  for (const f of RUN_IDENTITY_FIELDS) delete copy[f];
+  return copy;
+}
+
+/** A `runStarter` a parent passed, if it has an actor's shape. */
+export function actorIn(value: unknown): Actor | null {
+  if (!value || typeof value !== 'object') return null;
+  const v = value as Record<string, unknown>;
+  if (typeof v.principal !== 'string' || v.principal.length === 0 || v.principal.length > 200 || typeof v.authenticated !== 'boolean') return null;
+  if (v.via !== undefined && typeof v.via !== 'string') return null;
+  return { principal: v.principal, ...(typeof v.via === 'string' ? { via: v.via } : {}), authenticated: v.authenticated };
+}
