@@ -31,9 +31,6 @@ export class RunRefused extends Error {
   }
 }
 
-/** Memo key of the start's attestation: `{ principal, via?, issuedAt, mac }` over action `start`. */
-export const STARTED_BY_MEMO = 'startedBy';
-
 export const taskQueue = (env: NodeJS.ProcessEnv = process.env): string => env.KAFKA_RUNBOOKS_TASK_QUEUE ?? TASK_QUEUE;
 
 /** The runbook and its input, checked exactly as the workflow will check it; throws RunRefused naming each field. */
@@ -60,7 +57,7 @@ export async function startRun(
   client: Client,
   name: string,
   input: Record<string, unknown>,
-  opts: { workflowId?: string; startedBy?: (workflowId: string) => { rendered: string; attestation: Attestation } } = {},
+  opts: { workflowId?: string; startedBy?: (workflowId: string) => { startedBy: string; attestation?: Attestation; rendered: string } } = {},
 ): Promise<StartedRun> {
   const { runbook, cluster } = checkStart(name, input);
   if (runbook.disruptive) {
@@ -72,18 +69,19 @@ export async function startRun(
   }
   const workflowId = opts.workflowId ?? runbookWorkflowId(runbook.workflowType, cluster, new Date().toISOString().replace(/[:.]/g, '-'));
   const startedBy = opts.startedBy?.(workflowId);
+  // Who started the run travels in its input (the controls read it; the runbook's schema never sees it).
+  const args = startedBy ? { ...input, startedBy: startedBy.startedBy, ...(startedBy.attestation ? { attestation: startedBy.attestation } : {}) } : input;
   const handle = await client.workflow.start(runbook.workflowType, {
     workflowId,
     taskQueue: taskQueue(),
-    args: [input],
+    args: [args],
     typedSearchAttributes: [
       { key: SA_CLUSTER, value: cluster },
       { key: SA_RUNBOOK, value: runbook.workflowType },
       { key: SA_STATUS, value: 'Running' },
     ],
     staticSummary: `${runbook.workflowType} on ${cluster}`,
-    // Who started it, attested, where the run reads it for separation of duties (the input schemas stay as they are).
-    ...(startedBy ? { memo: { [STARTED_BY_MEMO]: startedBy.attestation }, staticDetails: `started by ${startedBy.rendered}` } : {}),
+    ...(startedBy ? { staticDetails: `started by ${startedBy.rendered}` } : {}),
   });
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, runbook: runbook.workflowType, cluster };
 }

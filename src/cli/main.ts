@@ -88,7 +88,9 @@ async function start(name: string, opts: { file?: string; cluster?: string; set?
   // Refused before connecting: bad input needs no server.
   await refusedAsCliError(async () => checkStart(name, input));
   const c = await client();
-  const run = await refusedAsCliError(() => startRun(c, name, input, { workflowId: opts.id }));
+  // The starter, by name (unauthenticated): the run's approval policy keeps it from approving its own irreversible gates.
+  const startedBy = typeof input.startedBy === 'string' ? input.startedBy : whoami();
+  const run = await refusedAsCliError(() => startRun(c, name, input, { workflowId: opts.id, startedBy: () => ({ startedBy, rendered: `${startedBy} (unauthenticated)` }) }));
   if (!opts.json) {
     console.log(`started ${run.runbook} on cluster ${run.cluster}`);
     console.log(`  workflow: ${run.workflowId}`);
@@ -241,7 +243,7 @@ export function buildProgram(): Command {
     .description('the HTTP API for bots and scripts (runbooks/chatops.md); runs until SIGINT/SIGTERM')
     .option('--listen <host:port>', 'listen address (KAFKA_RUNBOOKS_SERVE_LISTEN; default 127.0.0.1:8080)')
     .option('--tokens <file>', 'token file (KAFKA_RUNBOOKS_TOKENS_FILE)')
-    .option('--approval-key <file>', 'key attestations are signed with, as the worker has it (KAFKA_RUNBOOKS_APPROVAL_KEY_FILE)')
+    .option('--attestation-key <file>', 'the key answers are attested with; the worker verifies them with the same key (KAFKA_RUNBOOKS_ATTESTATION_KEY_FILE)')
     .option('--tls-cert <file>', 'TLS certificate (KAFKA_RUNBOOKS_TLS_CERT)')
     .option('--tls-key <file>', 'TLS private key (KAFKA_RUNBOOKS_TLS_KEY)')
     .option('--tls-client-ca <file>', 'require client certificates signed by this CA (KAFKA_RUNBOOKS_TLS_CLIENT_CA)')

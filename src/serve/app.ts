@@ -9,6 +9,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { readFileSync } from 'node:fs';
+import { attestationKeyFromFile } from '../../activities/approvals';
 import { connectClient } from '../temporal-connection';
 import { installAuth, rateLimitKey } from './auth';
 import { type ServeConfig, splitListen } from './config';
@@ -20,7 +21,7 @@ import { TokenStore } from './tokens';
 export interface ApiDeps {
   client: Client;
   tokens: TokenStore;
-  approvalKey: Buffer;
+  attestationKey: Buffer;
   rateLimitPerMinute: number;
   metrics?: RunbookMetrics;
   https?: { cert: Buffer; key: Buffer; ca?: Buffer; requestCert?: boolean; rejectUnauthorized?: boolean };
@@ -60,14 +61,14 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
     const metrics = deps.metrics;
     app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.scrape()));
   }
-  await app.register(routes({ client: deps.client, approvalKey: deps.approvalKey, ...(deps.now ? { now: deps.now } : {}) }));
+  await app.register(routes({ client: deps.client, attestationKey: deps.attestationKey, ...(deps.now ? { now: deps.now } : {}) }));
   return app;
 }
 
 /** Reads the settings' files, connects to Temporal and listens. Resolves with the running server. */
 export async function serve(config: ServeConfig): Promise<FastifyInstance> {
   const tokens = TokenStore.parse(config.tokensFile, readFileSync(config.tokensFile, 'utf8'));
-  const approvalKey = readApprovalKey(config.approvalKeyFile);
+  const attestationKey = readAttestationKey(config.attestationKeyFile);
   const client = await connectClient();
   const https = config.tls
     ? {
@@ -79,7 +80,7 @@ export async function serve(config: ServeConfig): Promise<FastifyInstance> {
   const app = await buildApi({
     client,
     tokens,
-    approvalKey,
+    attestationKey,
     rateLimitPerMinute: config.rateLimitPerMinute,
     metrics: new Metrics(temporalMetricsSource(client)),
     ...(https ? { https } : {}),
@@ -91,9 +92,7 @@ export async function serve(config: ServeConfig): Promise<FastifyInstance> {
   return app;
 }
 
-/** The approval key: the file's content, surrounding whitespace trimmed; at least 32 bytes. */
-export function readApprovalKey(file: string): Buffer {
-  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'utf8');
-  if (key.length < 32) throw new Error(`approval key ${file}: must hold at least 32 bytes (e.g. openssl rand -base64 48)`);
-  return key;
+/** The attestation key as the worker reads it (activities/approvals.ts): the file's text, trimmed, at least 32 bytes. */
+export function readAttestationKey(file: string): Buffer {
+  return attestationKeyFromFile(file)() as Buffer;
 }

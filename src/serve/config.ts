@@ -10,10 +10,10 @@ export const serveConfigSchema = z
     listen: z
       .string()
       .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:8080')
-      .refine((l) => Number(l.slice(l.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535')
+      .refine((l) => !/:\d+$/.test(l) || Number(l.slice(l.lastIndexOf(':') + 1)) <= 65535, 'port must be at most 65535')
       .default('127.0.0.1:8080'),
     tokensFile: z.string({ required_error: 'is required: the token file (--tokens or KAFKA_RUNBOOKS_TOKENS_FILE)' }).min(1),
-    approvalKeyFile: z.string({ required_error: 'is required: the key attestations are signed with (--approval-key or KAFKA_RUNBOOKS_APPROVAL_KEY_FILE)' }).min(1),
+    attestationKeyFile: z.string({ required_error: 'is required: the key answers are attested with, the one the worker has (--attestation-key or KAFKA_RUNBOOKS_ATTESTATION_KEY_FILE)' }).min(1),
     tls: z
       .object({
         certFile: z.string().min(1),
@@ -32,7 +32,7 @@ export type ServeConfig = z.infer<typeof serveConfigSchema>;
 export interface ServeFlags {
   listen?: string;
   tokens?: string;
-  approvalKey?: string;
+  attestationKey?: string;
   tlsCert?: string;
   tlsKey?: string;
   tlsClientCa?: string;
@@ -47,7 +47,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeCon
   const raw = {
     listen: flags.listen ?? env.KAFKA_RUNBOOKS_SERVE_LISTEN,
     tokensFile: flags.tokens ?? env.KAFKA_RUNBOOKS_TOKENS_FILE,
-    approvalKeyFile: flags.approvalKey ?? env.KAFKA_RUNBOOKS_APPROVAL_KEY_FILE,
+    attestationKeyFile: flags.attestationKey ?? env.KAFKA_RUNBOOKS_ATTESTATION_KEY_FILE,
     tls: cert || key || clientCa ? { certFile: cert, keyFile: key, ...(clientCa ? { clientCaFile: clientCa } : {}) } : undefined,
     rateLimitPerMinute: flags.rateLimit ?? env.KAFKA_RUNBOOKS_RATE_LIMIT,
   };

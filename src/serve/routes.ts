@@ -8,7 +8,7 @@ import { type Client } from '@temporalio/client';
 import { type FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { attest } from '../approvals/attestation';
-import { type Attestation, type AttestationAction } from '../approvals/identity';
+import { type Attestation, type AttestationAction, withoutRunIdentity } from '../approvals/identity';
 import { GATE_ANSWER_LIMITS } from '../gates';
 import { abortUpdate, approveUpdate, type ControlRequest, type GateAnswer, pauseUpdate, rejectUpdate, resumeUpdate } from '../names';
 import { RUNBOOKS } from '../runbooks/registry';
@@ -19,7 +19,7 @@ import { principalName } from './tokens';
 export interface RouteDeps {
   client: Client;
   /** The key the worker verifies attestations with. */
-  approvalKey: Buffer;
+  attestationKey: Buffer;
   now?: () => Date;
 }
 
@@ -52,7 +52,7 @@ const ack = z.object({ status: z.string(), message: z.string() });
 export function routes(deps: RouteDeps): FastifyPluginAsyncZod {
   const now = deps.now ?? (() => new Date());
   const attestation = (workflowId: string, action: AttestationAction, who: CallerIdentity, gate?: string): Attestation =>
-    attest(deps.approvalKey, { workflowId, action, principal: who.principal, issuedAt: now().toISOString(), ...(who.via ? { via: who.via } : {}), ...(gate !== undefined ? { gate } : {}) });
+    attest(deps.attestationKey, { workflowId, action, principal: who.principal, issuedAt: now().toISOString(), ...(who.via ? { via: who.via } : {}), ...(gate !== undefined ? { gate } : {}) });
 
   return async (app) => {
     app.get('/v1/runbooks', {
@@ -80,9 +80,11 @@ export function routes(deps: RouteDeps): FastifyPluginAsyncZod {
       },
       handler: async (req, reply) => {
         const who = callerIdentity(req, 'start', req.body.onBehalfOf);
-        const started = await startRun(deps.client, req.body.runbook, req.body.input, {
+        // Only the API says who started a run: identity fields in the caller's input are dropped.
+        const input = withoutRunIdentity(req.body.input) as Record<string, unknown>;
+        const started = await startRun(deps.client, req.body.runbook, input, {
           ...(req.body.workflowId ? { workflowId: req.body.workflowId } : {}),
-          startedBy: (id) => ({ rendered: who.via ? `${who.principal} via ${who.via}` : who.principal, attestation: attestation(id, 'start', who) }),
+          startedBy: (id) => ({ startedBy: who.principal, attestation: attestation(id, 'start', who), rendered: who.via ? `${who.principal} via ${who.via}` : who.principal }),
         });
         return reply.status(201).send(started);
       },

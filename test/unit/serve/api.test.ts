@@ -64,7 +64,7 @@ interface Reply {
 /** The API listening on a loopback port, called over real HTTP. */
 async function api(progress: Partial<RunbookProgress> | null = null, rateLimitPerMinute = 1000) {
   const { client, calls } = fakeClient(progress);
-  const server: FastifyInstance = await buildApi({ client, tokens, approvalKey: KEY, rateLimitPerMinute });
+  const server: FastifyInstance = await buildApi({ client, tokens, attestationKey: KEY, rateLimitPerMinute });
   const base = await server.listen({ host: '127.0.0.1', port: 0 });
   const app = {
     async inject(r: { method: string; url: string; headers?: Record<string, string>; payload?: unknown }): Promise<Reply> {
@@ -166,13 +166,20 @@ describe('serve API', () => {
 
   test('start: a valid input starts the run with an attestation of who started it', async () => {
     const { app, calls } = await api();
-    const r = await app.inject({ method: 'POST', url: '/v1/runs', headers: auth(bot), payload: { runbook: 'cluster-health', input: { cluster: 'lab' }, onBehalfOf: 'dave' } });
+    // identity fields in the caller's input are dropped: only the token says who starts
+    const forged = { principal: 'mallory', issuedAt: new Date().toISOString(), mac: 'x' };
+    const r = await app.inject({
+      method: 'POST',
+      url: '/v1/runs',
+      headers: auth(bot),
+      payload: { runbook: 'cluster-health', input: { cluster: 'lab', startedBy: 'mallory', attestation: forged, runStarter: { principal: 'mallory', authenticated: true } }, onBehalfOf: 'dave' },
+    });
     expect(r.statusCode).toBe(201);
     const started = calls.find((c) => c.op === 'start:clusterHealth');
     expect(r.json()).toEqual({ workflowId: started?.workflowId, runId: 'run-1', runbook: 'clusterHealth', cluster: 'lab' });
-    const { input, memo } = started?.arg as { input: unknown; memo: { startedBy: { principal: string; via: string; issuedAt: string; mac: string } } };
-    expect(input).toEqual({ cluster: 'lab' });
-    const s = memo.startedBy;
+    const { input } = started?.arg as { input: { attestation: { principal: string; via: string; issuedAt: string; mac: string } } };
+    expect(input).toEqual({ cluster: 'lab', startedBy: 'dave', attestation: expect.objectContaining({ principal: 'dave', via: 'slack-bot' }) });
+    const s = input.attestation;
     expect(verifyAttestation(KEY, { workflowId: started?.workflowId ?? '', action: 'start', principal: 'dave', via: 'slack-bot', issuedAt: s.issuedAt }, s.mac)).toBe(true);
     await app.close();
   });
