@@ -273,7 +273,10 @@ async function runServer(flags: ServeFlags): Promise<void> {
     throw new CliError((err as Error).message, 2);
   }
   const app = await serve(config);
-  console.log(`serving the API on ${config.tls ? 'https' : 'http'}://${config.listen} (OpenAPI at /openapi.json, metrics at /metrics)`);
+  // The bound address: with port 0 the system picks one.
+  const bound = app.server.address();
+  const where = bound && typeof bound === 'object' ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : config.listen;
+  console.log(`serving the API on ${config.tls ? 'https' : 'http'}://${where} (OpenAPI at /openapi.json, metrics at /metrics)`);
   await new Promise<void>((done) => {
     const stop = () => void app.close().then(done, done);
     process.once('SIGINT', stop);
