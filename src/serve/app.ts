@@ -86,9 +86,9 @@ export async function serve(config: ServeConfig): Promise<FastifyInstance> {
     ...(https ? { https } : {}),
     logger: { level: process.env.LOG_LEVEL ?? 'info' },
   });
+  app.addHook('onClose', async () => client.connection.close());
   const { host, port } = splitListen(config.listen);
   await app.listen({ host, port });
-  app.addHook('onClose', async () => client.connection.close());
   return app;
 }
 

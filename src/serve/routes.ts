@@ -42,7 +42,8 @@ const runSummary = z.object({
 const decision = z.object({
   gate: z.string(),
   outcome: z.enum(['approved', 'rejected']),
-  approver: z.string(),
+  approver: z.string().describe('who decided: "alice", or "alice via slack-bot"'),
+  authenticated: z.boolean().optional().describe("whether the worker verified the API's attestation of the approver"),
   reason: z.string().nullable(),
   choice: z.string().nullable(),
   at: z.string(),

@@ -196,6 +196,7 @@ describe('chatops: serve, the approval policy and webhook notices on a lab', () 
 
     // While the gate waits, /metrics shows it and its age.
     const metricsText = await (await fetch(`${api}/metrics`)).text();
+    console.log(`metrics at the finalize gate:\n${metricsText.split('\n').filter((l) => l.startsWith('kafka_runbooks_') && !/_bucket\{/.test(l)).join('\n')}`);
     expect(metricsText).toMatch(new RegExp(`kafka_runbooks_gate_waiting_seconds\\{[^}]*workflow_id="${id.replace(/[/.]/g, '\\$&')}",gate="finalize"\\} \\d`));
 
     const done = await call(finUrl, bot, { onBehalfOf: 'bob', reason: 'second pair of eyes' });

@@ -37,7 +37,7 @@ function fakeClient(progress: Partial<RunbookProgress> | null = null) {
     executeUpdate: async (def: { name: string }, o: { args: unknown[] }) => {
       calls.push({ op: `update:${def.name}`, workflowId, arg: o.args[0] });
       const a = o.args[0] as { gate?: string; approver?: string };
-      return def.name.endsWith('Gate') ? { gate: a.gate, outcome: 'approved', approver: a.approver, reason: null, choice: null, at: '2026-01-01T00:00:00.000Z' } : { status: 'Paused', message: 'paused' };
+      return def.name.endsWith('Gate') ? { gate: a.gate, outcome: 'approved', approver: a.approver, authenticated: true, reason: null, choice: null, at: '2026-01-01T00:00:00.000Z' } : { status: 'Paused', message: 'paused' };
     },
   });
   const client = {
@@ -107,7 +107,7 @@ describe('serve API', () => {
     const { app, calls } = await api({ pendingGates: [gate], activeChild: childId });
     const r = await app.inject({ method: 'POST', url: url('/gates/batch-1/approve'), headers: auth(bot), payload: { onBehalfOf: 'alice', reason: 'looks fine' } });
     expect(r.statusCode).toBe(200);
-    expect(r.json()).toEqual({ answeredIn: childId, decision: expect.objectContaining({ gate: 'batch-1', approver: 'alice' }) });
+    expect(r.json()).toEqual({ answeredIn: childId, decision: expect.objectContaining({ gate: 'batch-1', approver: 'alice', authenticated: true }) });
     const update = calls.find((c) => c.op === 'update:approveGate');
     expect(update?.workflowId).toBe(childId);
     const answer = update?.arg as { gate: string; approver: string; reason: string; attestation: { principal: string; via: string; issuedAt: string; mac: string } };
