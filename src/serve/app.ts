@@ -70,13 +70,7 @@ export async function serve(config: ServeConfig): Promise<FastifyInstance> {
   const tokens = TokenStore.parse(config.tokensFile, readFileSync(config.tokensFile, 'utf8'));
   const attestationKey = readAttestationKey(config.attestationKeyFile);
   const client = await connectClient();
-  const https = config.tls
-    ? {
-        cert: readFileSync(config.tls.certFile),
-        key: readFileSync(config.tls.keyFile),
-        ...(config.tls.clientCaFile ? { ca: readFileSync(config.tls.clientCaFile), requestCert: true, rejectUnauthorized: true } : {}),
-      }
-    : undefined;
+  const https = config.tls ? httpsOptions(config.tls) : undefined;
   const app = await buildApi({
     client,
     tokens,
@@ -90,6 +84,15 @@ export async function serve(config: ServeConfig): Promise<FastifyInstance> {
   const { host, port } = splitListen(config.listen);
   await app.listen({ host, port });
   return app;
+}
+
+/** TLS from the settings' files; with a client CA, clients must present a certificate it signed. */
+export function httpsOptions(tls: NonNullable<ServeConfig['tls']>): NonNullable<ApiDeps['https']> {
+  return {
+    cert: readFileSync(tls.certFile),
+    key: readFileSync(tls.keyFile),
+    ...(tls.clientCaFile ? { ca: readFileSync(tls.clientCaFile), requestCert: true, rejectUnauthorized: true } : {}),
+  };
 }
 
 /** The attestation key as the worker reads it (activities/approvals.ts): the file's text, trimmed, at least 32 bytes. */
