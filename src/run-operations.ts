@@ -170,7 +170,8 @@ export async function sendUpdate<Ret, Arg>(client: Client, workflowId: string, u
     return await client.workflow.getHandle(workflowId).executeUpdate(update, { args: [arg] });
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new RunRefused(RefusalCode.Refused, `refused: ${err.cause?.message ?? err.message}`);
-    if (err instanceof WorkflowNotFoundError) throw new RunRefused(RefusalCode.NoSuchRun, `no running workflow ${workflowId}`);
+    // Also what an Update to a run that has ended gets ("workflow execution already completed").
+    if (err instanceof WorkflowNotFoundError) throw new RunRefused(RefusalCode.NoSuchRun, `no running workflow ${workflowId}: ${err.message}`);
     throw err;
   }
 }

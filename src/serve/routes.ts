@@ -165,7 +165,8 @@ export function routes(deps: RouteDeps): FastifyPluginAsyncZod {
           const who = callerIdentity(req, verb, req.body.onBehalfOf);
           const { workflowId } = req.params;
           const request: ControlRequest & { attestation: Attestation } = {
-            by: who.principal,
+            // The run records `by` as given: name the relaying bot there too.
+            by: who.via ? `${who.principal} via ${who.via}` : who.principal,
             ...(req.body.reason !== undefined ? { reason: req.body.reason } : {}),
             attestation: attestation(workflowId, verb, who),
           };

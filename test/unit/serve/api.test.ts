@@ -134,7 +134,7 @@ describe('serve API', () => {
     const p = await app.inject({ method: 'POST', url: url('/pause'), headers: auth(bot), payload: { onBehalfOf: 'carol', reason: 'incident' } });
     expect(p.statusCode).toBe(200);
     const req = calls.find((c) => c.op === 'update:pauseRunbook')?.arg as { by: string; reason: string; attestation: { principal: string; via: string; issuedAt: string; mac: string } };
-    expect(req).toMatchObject({ by: 'carol', reason: 'incident', attestation: { principal: 'carol', via: 'slack-bot' } });
+    expect(req).toMatchObject({ by: 'carol via slack-bot', reason: 'incident', attestation: { principal: 'carol', via: 'slack-bot' } });
     expect(verifyAttestation(KEY, { workflowId: RUN, action: 'pause', principal: 'carol', via: 'slack-bot', issuedAt: req.attestation.issuedAt }, req.attestation.mac)).toBe(true);
     await app.close();
   });
