@@ -16,11 +16,11 @@ import { type ServeConfig, splitListen } from './config';
 import { ApiError, ApiErrorCode, installErrorHandlers } from './errors';
 import { type RunbookMetrics, RunbookMetrics as Metrics, temporalMetricsSource } from './metrics';
 import { routes } from './routes';
-import { TokenStore } from './tokens';
+import { TokenFile, type TokenStore } from './tokens';
 
 export interface ApiDeps {
   client: Client;
-  tokens: TokenStore;
+  tokens: Pick<TokenStore, 'lookup'>;
   attestationKey: Buffer;
   rateLimitPerMinute: number;
   metrics?: RunbookMetrics;
@@ -67,7 +67,7 @@ export async function buildApi(deps: ApiDeps): Promise<FastifyInstance> {
 
 /** Reads the settings' files, connects to Temporal and listens. Resolves with the running server. */
 export async function serve(config: ServeConfig): Promise<FastifyInstance> {
-  const tokens = TokenStore.parse(config.tokensFile, readFileSync(config.tokensFile, 'utf8'));
+  const tokens = new TokenFile(config.tokensFile, (f) => readFileSync(f, 'utf8'));
   const attestationKey = readAttestationKey(config.attestationKeyFile);
   const client = await connectClient();
   const https = config.tls ? httpsOptions(config.tls) : undefined;
@@ -80,7 +80,17 @@ export async function serve(config: ServeConfig): Promise<FastifyInstance> {
     ...(https ? { https } : {}),
     logger: { level: process.env.LOG_LEVEL ?? 'info' },
   });
-  app.addHook('onClose', async () => client.connection.close());
+  // SIGHUP reads the token file again: tokens added or revoked without a restart.
+  const reload = () => {
+    const r = tokens.reload();
+    if (r.ok) app.log.info({ tokens: r.tokens }, 'token file reloaded');
+    else app.log.error(`token file not reloaded; the previous tokens stay in force: ${r.error}`);
+  };
+  process.on('SIGHUP', reload);
+  app.addHook('onClose', async () => {
+    process.off('SIGHUP', reload);
+    await client.connection.close();
+  });
   const { host, port } = splitListen(config.listen);
   await app.listen({ host, port });
   return app;

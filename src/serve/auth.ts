@@ -3,7 +3,7 @@
  * acts for, and the decision is then that user's, relayed by the bot (`alice via slack-bot`).
  */
 import { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { type TokenEntry, type ApiAction, permits, type TokenStore } from './tokens';
+import { type ApiAction, permits, type TokenEntry } from './tokens';
 import { ApiError, ApiErrorCode } from './errors';
 
 declare module 'fastify' {
@@ -29,7 +29,7 @@ const BEARER = /^Bearer ([\x21-\x7e]+)$/;
  * Reads the token on every request (so the rate limit can count per principal even for refused requests) and
  * refuses, before the handler runs, a route's request without a token that may do the route's action.
  */
-export function installAuth(app: FastifyInstance, tokens: TokenStore): void {
+export function installAuth(app: FastifyInstance, tokens: { lookup(bearer: string): TokenEntry | null }): void {
   app.decorateRequest('caller', null);
   app.addHook('onRequest', async (req) => {
     const m = BEARER.exec(req.headers.authorization ?? '');

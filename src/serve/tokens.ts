@@ -114,6 +114,35 @@ export class TokenStore {
   }
 }
 
+/**
+ * The token file as the server holds it: read at start, read again on `reload()` (SIGHUP), so tokens are
+ * added and revoked without a restart. A file that does not validate on reload leaves the previous tokens
+ * in force and says why.
+ */
+export class TokenFile {
+  private store: TokenStore;
+
+  constructor(
+    readonly path: string,
+    private readonly read: (path: string) => string,
+  ) {
+    this.store = TokenStore.parse(path, read(path));
+  }
+
+  lookup(bearer: string): TokenEntry | null {
+    return this.store.lookup(bearer);
+  }
+
+  reload(): { ok: true; tokens: number } | { ok: false; error: string } {
+    try {
+      this.store = TokenStore.parse(this.path, this.read(this.path));
+      return { ok: true, tokens: this.store.entries.length };
+    } catch (err) {
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+}
+
 /** Whether `entry` may do `action`, acting for `onBehalfOf` when given. Returns the reason when not. */
 export function permits(entry: TokenEntry, action: ApiAction, onBehalfOf?: string): { ok: true } | { ok: false; reason: string } {
   if (!entry.actions.includes(action)) return { ok: false, reason: `token of ${entry.principal} may not ${action} (allowed: ${entry.actions.join(', ')})` };

@@ -85,6 +85,7 @@ async function call(url: string, token: { token: string } | null, body?: unknown
 }
 
 describe('chatops: serve, the approval policy and webhook notices on a lab', () => {
+  let tokensFile = '';
   const s: { env: NodeJS.ProcessEnv; worker: WorkerProcess | null; serve: { child: ChildProcess; url: string; output: () => string } | null; chat: Awaited<ReturnType<typeof startChatService>> | null } = {
     env: {},
     worker: null,
@@ -96,7 +97,7 @@ describe('chatops: serve, the approval policy and webhook notices on a lab', () 
     const dir = mkdtempSync(join(tmpdir(), 'chatops-'));
     const keyFile = join(dir, 'attestation.key');
     writeFileSync(keyFile, `${newToken().token}\n`, { mode: 0o600 });
-    const tokensFile = join(dir, 'tokens.yaml');
+    tokensFile = join(dir, 'tokens.yaml');
     writeFileSync(
       tokensFile,
       toYaml({
@@ -220,4 +221,16 @@ describe('chatops: serve, the approval policy and webhook notices on a lab', () 
     expect(after).toMatch(/kafka_runbooks_runs\{runbook="rollingRestart",status="Completed"\} 1/);
     expect(after).toMatch(/kafka_runbooks_step_duration_seconds_count\{runbook="rollingRestart",step="[^"]+",state="done"\} 1/);
   }, 1_500_000);
+
+  test('SIGHUP reloads the token file: a new token works, a revoked one no longer does', async () => {
+    const api = s.serve?.url ?? '';
+    const carol = newToken();
+    expect((await call(`${api}/v1/runs`, carol)).status).toBe(401);
+    const kept = readFileSync(tokensFile, 'utf8');
+    writeFileSync(tokensFile, toYaml({ tokens: [{ principal: 'carol', sha256: carol.sha256, actions: ['read'] }] }));
+    s.serve?.child.kill('SIGHUP');
+    await eventually('the new token is accepted', async () => (await call(`${api}/v1/runs`, carol)).status, (st) => st === 200, 30_000);
+    expect((await call(`${api}/v1/runs`, alice)).status).toBe(401);
+    writeFileSync(tokensFile, kept);
+  });
 });

@@ -1,4 +1,4 @@
-import { hashToken, newToken, permits, TokenFileError, TokenStore } from '../../../src/serve/tokens';
+import { hashToken, newToken, permits, TokenFile, TokenFileError, TokenStore } from '../../../src/serve/tokens';
 
 /** Token hashing and lookup: only hashes are stored, a token maps to exactly its principal and actions. */
 
@@ -73,5 +73,22 @@ describe('tokens', () => {
     expect(() => TokenStore.parse('t.yaml', 'tokens: [')).toThrow(/not valid YAML/);
     // one token listed twice would give one bearer two principals
     expect(() => TokenStore.parse('t.yaml', file(`  - { principal: bob, sha256: ${bot.sha256}, actions: [read] }`))).toThrow('tokens[2].sha256: the same token as tokens[0]');
+  });
+});
+
+describe('the token file on reload', () => {
+  test('a reload admits new tokens and drops revoked ones; an invalid file keeps the previous tokens', () => {
+    const later = newToken();
+    let text = file();
+    const f = new TokenFile('tokens.yaml', () => text);
+    expect(f.lookup(alice.token)?.principal).toBe('alice');
+    text = ['tokens:', `  - { principal: carol, sha256: ${later.sha256}, actions: [read] }`].join('\n');
+    expect(f.reload()).toEqual({ ok: true, tokens: 1 });
+    expect(f.lookup(later.token)?.principal).toBe('carol');
+    expect(f.lookup(alice.token)).toBeNull();
+    text = 'tokens: []';
+    const r = f.reload();
+    expect(r).toEqual({ ok: false, error: expect.stringContaining('tokens: must list at least one token') });
+    expect(f.lookup(later.token)?.principal).toBe('carol');
   });
 });
