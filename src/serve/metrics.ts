@@ -16,6 +16,8 @@ export interface ObservedRun {
   cluster: string | null;
   /** Temporal's execution status (Running, Completed, Failed, Canceled, Terminated, TimedOut). */
   temporalStatus: string;
+  /** When it ended; null while it runs. */
+  closeTime?: string | null;
 }
 
 /** What the metrics read from Temporal; a fake in unit tests. */
@@ -77,6 +79,8 @@ export class RunbookMetrics {
 
   /** Steps already observed, per run, so a step counts once however often it is scraped. */
   private readonly observed = new Map<string, Set<number>>();
+  /** Ended runs already counted, by ID, with their close time: each refresh looks back past the previous one. */
+  private readonly counted = new Map<string, number>();
   private lastRefresh: Date | null = null;
   private refreshing: Promise<void> | null = null;
 
@@ -122,7 +126,12 @@ export class RunbookMetrics {
     }
     // Counters start when this process starts: runs that ended before the first refresh are not counted.
     if (since) {
-      for (const run of (await this.guarded(() => this.source.closedSince(since))) ?? []) {
+      // Visibility records a close a little after it happens: look back a minute further, and count each run once.
+      const from = new Date(since.getTime() - VISIBILITY_LAG_MS);
+      for (const [id, closed] of this.counted) if (closed < from.getTime() - VISIBILITY_LAG_MS) this.counted.delete(id);
+      for (const run of (await this.guarded(() => this.source.closedSince(from))) ?? []) {
+        if (this.counted.has(run.workflowId)) continue;
+        this.counted.set(run.workflowId, run.closeTime ? Date.parse(run.closeTime) : now.getTime());
         const p = await this.guarded(() => this.source.progress(run.workflowId));
         if (p) this.observeSteps(run, p);
         this.observed.delete(run.workflowId);
@@ -168,6 +177,9 @@ export class RunbookMetrics {
   }
 }
 
+/** How much later than a run's close visibility may list it as closed. */
+const VISIBILITY_LAG_MS = 60_000;
+
 const STATUSES = ['Running', 'Completed', 'Failed', 'Canceled', 'Terminated', 'TimedOut', 'ContinuedAsNew'];
 
 /** The metrics' reads against a Temporal client. */
@@ -176,7 +188,13 @@ export function temporalMetricsSource(client: Client): MetricsSource {
   const list = async (query: string, limit: number): Promise<ObservedRun[]> => {
     const out: ObservedRun[] = [];
     for await (const w of client.workflow.list({ query })) {
-      out.push({ workflowId: w.workflowId, runbook: w.type, cluster: w.typedSearchAttributes.get(SA_CLUSTER) ?? null, temporalStatus: w.status.name === 'RUNNING' ? 'Running' : titleCase(w.status.name) });
+      out.push({
+        workflowId: w.workflowId,
+        runbook: w.type,
+        cluster: w.typedSearchAttributes.get(SA_CLUSTER) ?? null,
+        temporalStatus: w.status.name === 'RUNNING' ? 'Running' : titleCase(w.status.name),
+        closeTime: w.closeTime?.toISOString() ?? null,
+      });
       if (out.length >= limit) break;
     }
     return out;
