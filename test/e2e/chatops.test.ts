@@ -33,18 +33,27 @@ interface Notice {
   answer?: { http: { approve: { url: string; body: Record<string, string> } } | null } | null;
 }
 
-/** The chat service: a real HTTP server on loopback that keeps every notice posted to it. */
-function startChatService(): Promise<{ server: Server; url: string; notices: Notice[] }> {
+/**
+ * The chat service: a real HTTP server on loopback that keeps every notice posted to it and hands each to
+ * the bot, after answering the webhook (a bot never holds up the run's notify activity).
+ */
+function startChatService(): Promise<{ server: Server; url: string; notices: Notice[]; setBot: (bot: (n: Notice) => Promise<void>) => void; botErrors: Error[] }> {
   const notices: Notice[] = [];
+  const botErrors: Error[] = [];
+  let bot: (n: Notice) => Promise<void> = async () => undefined;
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
-      notices.push(JSON.parse(body) as Notice);
+      const n = JSON.parse(body) as Notice;
+      notices.push(n);
       res.writeHead(200).end('ok');
+      bot(n).catch((err: Error) => botErrors.push(err));
     });
   });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, notices })));
+  return new Promise((ok) =>
+    server.listen(0, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`, notices, setBot: (b) => (bot = b), botErrors })),
+  );
 }
 
 /** `kafka-runbooks serve` as an operator runs it; resolves with its base URL once it listens. */
@@ -139,9 +148,37 @@ describe('chatops: serve, the approval policy and webhook notices on a lab', () 
   test('a bot answers the gates on behalf of a user; refused answers change nothing; the report names "bob via slack-bot"', async () => {
     const api = s.serve?.url ?? '';
     const chat = s.chat as NonNullable<typeof s.chat>;
-    const notice = async (gate: string): Promise<Notice> =>
-      (await eventually(`the chat service gets the notice of gate ${gate}`, async () => chat.notices.find((n) => n.event === 'gateOpened' && n.gate?.name === gate), (n) => n !== undefined, 600_000)) as Notice;
     const progress = async (id: string) => (await call(`${api}/v1/runs/${encodeURIComponent(id)}`, bot)).body.progress as RunbookProgress;
+    const pidBefore = kafkaPid(lab(), 'kafka-1');
+    const startsBefore = serverStarts(lab(), 'kafka-1');
+
+    // The bot: for each gate it is told of, it tries what the script says through the API, in order, and keeps the replies.
+    const replies: Record<string, Reply[]> = {};
+    const snapshots: Record<string, { gates: string[]; decided: string[]; pid: number | null; metrics?: string }> = {};
+    const finished = new Set<string>();
+    chat.setBot(async (n) => {
+      if (n.event !== 'gateOpened' || !n.gate || !n.answer?.http) return;
+      const gate = n.gate.name;
+      const url = n.answer.http.approve.url;
+      const tries: [{ token: string } | null, Record<string, string>][] =
+        gate === 'batch-1'
+          ? [
+              [newToken(), { reason: 'ok' }], // a token nobody issued
+              [bot, { onBehalfOf: 'mallory', reason: 'ok' }], // a user outside the cluster's policy, through the bot
+              [mallory, { reason: 'ok' }], // the same user with her own token
+            ]
+          : [
+              [alice, { reason: 'mine' }], // the starter, approving her own irreversible gate
+              [bot, { onBehalfOf: 'alice' }], // the same, through the bot
+            ];
+      replies[gate] = [];
+      for (const [token, body] of tries) replies[gate].push(await call(url, token, body));
+      const p = await progress(n.workflowId);
+      snapshots[gate] = { gates: p.pendingGates.map((g) => g.name), decided: p.gates.map((g) => g.gate), pid: kafkaPid(lab(), 'kafka-1') };
+      if (gate === 'finalize') snapshots[gate].metrics = await (await fetch(`${api}/metrics`)).text();
+      replies[gate].push(await call(url, bot, { onBehalfOf: 'bob', reason: gate === 'batch-1' ? 'approved in #ops' : 'second pair of eyes' }));
+      finished.add(gate);
+    });
 
     // The start endpoint refuses a bad input, naming the field, and starts nothing.
     const bad = await call(`${api}/v1/runs`, alice, { runbook: 'rolling-restart', input: { cluster: 'e2e-chatops', approval: 'whenever' } });
@@ -151,57 +188,37 @@ describe('chatops: serve, the approval policy and webhook notices on a lab', () 
     expect((await call(`${api}/v1/runs?all=true`, alice)).body.runs).toEqual([]);
 
     // Alice starts a one-node roll onto the version the lab runs: one ordinary gate before the node, then the irreversible finalize.
-    const pidBefore = kafkaPid(lab(), 'kafka-1');
-    const startsBefore = serverStarts(lab(), 'kafka-1');
     const started = await call(`${api}/v1/runs`, alice, { runbook: 'rolling-restart', input: { cluster: 'e2e-chatops', nodes: ['kafka-1'], targetVersion: '4.3.1', approval: 'before-first-node' } });
     expect(started.status).toBe(201);
     const id = started.body.workflowId as string;
+    await eventually('the bot has answered both gates', async () => finished.size + chat.botErrors.length, (k) => k >= 2, 900_000);
+    expect(chat.botErrors).toEqual([]);
 
-    const batch = await notice('batch-1');
+    const batch = chat.notices.find((n) => n.event === 'gateOpened' && n.gate?.name === 'batch-1');
     expect(batch).toMatchObject({ workflowId: id, gate: { kind: 'ordinary' } });
-    const approveUrl = batch.answer?.http?.approve.url ?? '';
-    expect(approveUrl).toBe(`${api}/v1/runs/${encodeURIComponent(id)}/gates/batch-1/approve`);
+    expect(batch?.answer?.http?.approve.url).toBe(`${api}/v1/runs/${encodeURIComponent(id)}/gates/batch-1/approve`);
+    const [wrong, outsider, direct, ok] = replies['batch-1'] ?? [];
+    expect(wrong).toMatchObject({ status: 401, body: { error: { code: 'unauthorized' } } });
+    expect(outsider).toMatchObject({ status: 409, body: { error: { code: 'refused' } } });
+    expect(outsider?.body.error?.message).toContain('mallory via slack-bot may not answer ordinary gates; allowed: alice, bob');
+    expect(direct?.body.error?.message).toContain('mallory may not answer ordinary gates');
+    // Refused answers changed nothing: the gate still waits, no decision, kafka-1 untouched.
+    expect(snapshots['batch-1']).toEqual({ gates: ['batch-1'], decided: [], pid: pidBefore });
+    expect(ok?.status).toBe(200);
+    expect(ok?.body.decision).toMatchObject({ gate: 'batch-1', outcome: 'approved', approver: 'bob via slack-bot', authenticated: true });
 
-    // Refused: a wrong token, and a principal outside the cluster's policy relayed by the bot.
-    const wrong = await call(approveUrl, newToken(), { reason: 'ok' });
-    expect(wrong.status).toBe(401);
-    expect(wrong.body.error?.code).toBe('unauthorized');
-    const outsider = await call(approveUrl, bot, { onBehalfOf: 'mallory', reason: 'ok' });
-    expect(outsider.status).toBe(409);
-    expect(outsider.body.error?.code).toBe('refused');
-    expect(outsider.body.error?.message).toContain('mallory via slack-bot may not answer ordinary gates; allowed: alice, bob');
-    const direct = await call(approveUrl, mallory, { reason: 'ok' });
-    expect(direct.body.error?.message).toContain('mallory may not answer ordinary gates');
-    const unchanged = await progress(id);
-    expect(unchanged.pendingGates.map((g) => g.name)).toEqual(['batch-1']);
-    expect(unchanged.gates).toEqual([]);
-    expect(kafkaPid(lab(), 'kafka-1')).toBe(pidBefore);
-
-    // The bot answers for bob.
-    const ok = await call(approveUrl, bot, { onBehalfOf: 'bob', reason: 'approved in #ops' });
-    expect(ok.status).toBe(200);
-    expect(ok.body.decision).toMatchObject({ gate: 'batch-1', outcome: 'approved', approver: 'bob via slack-bot', authenticated: true });
-
-    // Finalize: irreversible. The starter may not approve it, neither with her own token nor through the bot.
-    const fin = await notice('finalize');
-    expect(fin.gate?.kind).toBe('irreversible');
-    const finUrl = fin.answer?.http?.approve.url ?? '';
-    const own = await call(finUrl, alice, { reason: 'mine' });
-    expect(own.status).toBe(409);
-    expect(own.body.error?.message).toContain('alice started this run and may not approve its irreversible gates');
-    const ownViaBot = await call(finUrl, bot, { onBehalfOf: 'alice' });
-    expect(ownViaBot.body.error?.message).toContain('alice via slack-bot started this run and may not approve its irreversible gates');
-    const atFinalize = await progress(id);
-    expect(atFinalize.pendingGates.map((g) => g.name)).toEqual(['finalize']);
-    expect(atFinalize.gates.map((g) => g.gate)).toEqual(['batch-1']);
-
-    // While the gate waits, /metrics shows it and its age.
-    const metricsText = await (await fetch(`${api}/metrics`)).text();
+    expect(chat.notices.find((n) => n.gate?.name === 'finalize')?.gate?.kind).toBe('irreversible');
+    const [own, ownViaBot, done] = replies.finalize ?? [];
+    expect(own?.status).toBe(409);
+    expect(own?.body.error?.message).toContain('alice started this run and may not approve its irreversible gates');
+    expect(ownViaBot?.body.error?.message).toContain('alice via slack-bot started this run and may not approve its irreversible gates');
+    expect(snapshots.finalize).toMatchObject({ gates: ['finalize'], decided: ['batch-1'] });
+    // While the gate waited, /metrics showed it and its age.
+    const metricsText = snapshots.finalize?.metrics ?? '';
     console.log(`metrics at the finalize gate:\n${metricsText.split('\n').filter((l) => l.startsWith('kafka_runbooks_') && !/_bucket\{/.test(l)).join('\n')}`);
     expect(metricsText).toMatch(new RegExp(`kafka_runbooks_gate_waiting_seconds\\{[^}]*workflow_id="${id.replace(/[/.]/g, '\\$&')}",gate="finalize"\\} \\d`));
+    expect(done?.status).toBe(200);
 
-    const done = await call(finUrl, bot, { onBehalfOf: 'bob', reason: 'second pair of eyes' });
-    expect(done.status).toBe(200);
     const final = await eventually('the run ends', () => call(`${api}/v1/runs/${encodeURIComponent(id)}`, bot), (r) => r.body.temporalStatus !== 'RUNNING', 600_000);
     expect(final.body.temporalStatus).toBe('COMPLETED');
     const result = (await temporal().client.workflow.getHandle(id).result()) as RollingRestartResult & { markdown: string };
