@@ -8,6 +8,7 @@ import { type UpdateDefinition } from '@temporalio/common';
 import { clusterLockWorkflowId, lockHolderQuery, progressQuery, type RunbookProgress, runbookWorkflowId, SA_CLUSTER, SA_RUNBOOK, SA_STATUS, TASK_QUEUE } from './names';
 import { type Attestation } from './approvals/identity';
 import { inputProblems } from './runbooks/input';
+import { startMetadata } from './runbooks/intent';
 import { findRunbook, RUNBOOKS, type RunbookEntry } from './runbooks/registry';
 
 export const RefusalCode = {
@@ -80,8 +81,8 @@ export async function startRun(
       { key: SA_RUNBOOK, value: runbook.workflowType },
       { key: SA_STATUS, value: 'Running' },
     ],
-    staticSummary: `${runbook.workflowType} on ${cluster}`,
-    ...(startedBy ? { staticDetails: `started by ${startedBy.rendered}` } : {}),
+    // The Web UI's title and header: runbook, cluster, who started it, what it will do.
+    ...startMetadata(runbook.workflowType, cluster, args, startedBy?.rendered ?? null, runbook.doc),
   });
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId, runbook: runbook.workflowType, cluster };
 }

@@ -87,3 +87,15 @@ export function runSummary(h: Pick<RunHeader, 'runbook' | 'cluster' | 'intent'>)
 export function runHeader(h: RunHeader, status?: string): string {
   return [`**${h.runbook}** on cluster \`${h.cluster}\`${status ? `: **${status}**` : ''}`, `Started by: ${h.startedBy ?? STARTER_NOT_NAMED}`, `Will: ${h.intent}`].join('\n\n');
 }
+
+/**
+ * The static summary and details the CLI and the API give a run at start (the Web UI's form gives none; the
+ * run's current details carry the same header). `startedBy` is as the starter rendered it (`alice via
+ * slack-bot`); absent, a `startedBy` in the input is shown unauthenticated.
+ */
+export function startMetadata(workflowType: string, cluster: string, input: unknown, startedBy: string | null, doc?: string): { staticSummary: string; staticDetails: string } {
+  const claimed = claimedStarter(input);
+  const intent = describeRunIntent(workflowType, input);
+  const header = runHeader({ runbook: workflowType, cluster, startedBy: startedBy ?? (claimed ? `${claimed} (unauthenticated)` : null), intent });
+  return { staticSummary: runSummary({ runbook: workflowType, cluster, intent }), staticDetails: doc ? `${header}\n\nRunbook: \`${doc}\`` : header };
+}

@@ -39,7 +39,27 @@ describe('run operations', () => {
     const run = await startRun(client, 'cluster-health', { cluster: 'lab' }, { workflowId: 'w1', startedBy: (id) => ({ startedBy: 'dave', attestation, rendered: `dave via slack-bot (${id})` }) });
     expect(run).toEqual({ workflowId: 'w1', runId: 'r1', runbook: 'clusterHealth', cluster: 'lab' });
     expect(starts[0]?.options.args).toEqual([{ cluster: 'lab', startedBy: 'dave', attestation }]);
-    expect(starts[0]?.options.staticDetails).toBe('started by dave via slack-bot (w1)');
+    expect(starts[0]?.options.staticSummary).toBe('clusterHealth on lab: check the health of the cluster against its inventory; read-only, changes nothing');
+    expect(String(starts[0]?.options.staticDetails).split('\n\n')).toEqual([
+      '**clusterHealth** on cluster `lab`',
+      'Started by: dave via slack-bot (w1)',
+      'Will: check the health of the cluster against its inventory; read-only, changes nothing',
+      'Runbook: `runbooks/cluster-health.md`',
+    ]);
+  });
+
+  test('a run the CLI starts gets a static summary and details too: what it will do, and whom its input names', async () => {
+    const { client, starts } = fakeClient(null);
+    await startRun(client, 'rolling-restart', { cluster: 'lab', targetVersion: '3.9.2', startedBy: 'erin' }, { workflowId: 'w2' });
+    expect(starts[0]?.options.staticSummary).toBe('rollingRestart on lab: upgrade to Kafka 3.9.2 every broker and controller, batch by batch; then finalize, after an approval (irreversible)');
+    expect(String(starts[0]?.options.staticDetails).split('\n\n').slice(0, 3)).toEqual([
+      '**rollingRestart** on cluster `lab`',
+      'Started by: erin (unauthenticated)',
+      'Will: upgrade to Kafka 3.9.2 every broker and controller, batch by batch; then finalize, after an approval (irreversible)',
+    ]);
+    await startRun(client, 'reassign-partitions', { cluster: 'lab', goal: { kind: 'removeBrokers', brokerIds: [4, 5] } }, { workflowId: 'w3' });
+    expect(starts[1]?.options.staticSummary).toBe('reassignPartitions on lab: reassign partitions: remove brokers 4, 5');
+    expect(String(starts[1]?.options.staticDetails)).toContain('Started by: not named (put `"startedBy": "<you>"` in the input)');
   });
 
   test('a gate answer goes to the active child only when the gate waits there and the child is this run’s', async () => {
