@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { renderCommand } from '../../../src/inventory/commands';
-import { InventoryError, loadInventories, parseInventory } from '../../../src/inventory/load';
+import { type InventoryError, loadInventories, parseInventory } from '../../../src/inventory/load';
 
 function cluster(name: string, backup?: Record<string, unknown>): Record<string, unknown> {
   return {
