@@ -68,3 +68,8 @@ async function ensureMirrorMaker(controls: RunbookControls, input: MirrorBackupS
   if (next.action === 'leave-alone') controls.note(`MirrorMaker 2 on ${host} runs with this config: left alone`);
   return next.action;
 }
+
+/** listBackups: the backup points of a cluster, read from its backup cluster (for `kafka-runbooks backups list`). Read-only. */
+export async function listBackups(input: { cluster: string }): Promise<Awaited<ReturnType<typeof read.listBackupPoints>>> {
+  return read.listBackupPoints(input.cluster);
+}
