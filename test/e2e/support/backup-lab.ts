@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LabCluster, type LabHost, addMirrorMakerHost, labDown, labUp } from '../../../src/lab';
+import { promisify } from 'node:util';
+import { type LabCluster, type LabHost, addMirrorMakerHost, kafkaToolsDir, labDown, labUp } from '../../../src/lab';
 
 /**
  * The backup/restore test bed, shared by the backup and restore e2e tests: a source cluster and a backup
@@ -70,4 +72,62 @@ export function mirrorMakerLogTail(labs: Pick<BackupLabs, 'mm2'>, lines = 40): s
   const out = join(labs.mm2.paths.logDir, 'mirror-maker.out');
   if (!existsSync(out)) return '(no MirrorMaker 2 output yet)';
   return readFileSync(out, 'utf8').split('\n').slice(-lines).join('\n');
+}
+
+const execFileP = promisify(execFile);
+const KAFKA_VERSION = '4.3.1';
+
+/**
+ * Produces records n in [from, from + count) with Kafka's Java producer (BackupTrafficProducer.java): null and
+ * empty values, null keys, headers (one null-valued), CreateTime timestamps, partition n % partitions.
+ */
+export async function produceBackupTraffic(bootstrapServers: string[], topic: string, partitions: number, from: number, count: number): Promise<number> {
+  const libs = join(kafkaToolsDir(), KAFKA_VERSION, 'libs', '*');
+  const { stdout } = await execFileP('java', ['-cp', libs, join(__dirname, 'BackupTrafficProducer.java'), bootstrapServers.join(','), topic, String(partitions), String(from), String(count)], {
+    timeout: 120_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const acked = /ACKED (\d+)/.exec(stdout);
+  if (!acked) throw new Error(`BackupTrafficProducer printed no ACKED line: ${stdout}`);
+  return Number(acked[1]);
+}
+
+/** One record as kcat (librdkafka) reads it: null kept distinct from empty, headers in order, timestamp. */
+export interface ReadRecord {
+  partition: number;
+  offset: number;
+  key: string | null;
+  value: string | null;
+  headers: string;
+  timestamp: number;
+}
+
+/**
+ * Every record of a topic, per partition in offset order, read with kcat from the beginning to the end offsets
+ * at the time of the call. Independent of both MM2 and our code.
+ */
+export async function readTopicWithKcat(bootstrapServers: string[], topic: string): Promise<ReadRecord[]> {
+  // \x1f separates fields: keys and values are ASCII here. %K/%S are lengths, -1 for null.
+  const { stdout } = await execFileP('kcat', ['-C', '-b', bootstrapServers.join(','), '-t', topic, '-o', 'beginning', '-e', '-q', '-f', '%p\x1f%o\x1f%K\x1f%k\x1f%S\x1f%s\x1f%h\x1f%T\x1e'], {
+    timeout: 120_000,
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  return stdout
+    .split('\x1e')
+    .filter((l) => l.trim() !== '')
+    .map((l) => {
+      const [p, o, kl, k, vl, v, h, t] = l.replace(/^\n/, '').split('\x1f');
+      return { partition: Number(p), offset: Number(o), key: kl === '-1' ? null : (k ?? ''), value: vl === '-1' ? null : (v ?? ''), headers: h ?? '', timestamp: Number(t) };
+    })
+    .sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+}
+
+/** Consumes up to `max` records with Kafka's console consumer in `group`, which commits its offsets on exit. */
+export async function consumeWithGroup(bootstrapServers: string[], topic: string, group: string, max: number): Promise<void> {
+  const tool = join(kafkaToolsDir(), KAFKA_VERSION, 'bin', 'kafka-console-consumer.sh');
+  await execFileP(tool, ['--bootstrap-server', bootstrapServers.join(','), '--topic', topic, '--group', group, '--from-beginning', '--max-messages', String(max), '--timeout-ms', '30000'], {
+    timeout: 120_000,
+    maxBuffer: 64 * 1024 * 1024,
+    env: { ...process.env, KAFKA_HEAP_OPTS: '-Xmx256m' },
+  });
 }
