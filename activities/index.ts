@@ -1,4 +1,5 @@
 import { type Client } from '@temporalio/client';
+import { createApprovalActivities } from './approvals';
 import { type ClusterRegistry } from './clusters';
 import { createClusterReadActivities } from './cluster-reads';
 import { createBackupActivities } from './backup';
@@ -15,6 +16,10 @@ export interface ActivityDeps {
   shell: HostShell;
   client: Client;
   taskQueue?: string;
+  /** The key `kafka-runbooks serve` signs attestations with; absent: every answer is unauthenticated. */
+  attestationKey?: () => Buffer | null;
+  /** The Temporal namespace, for the Web UI links in notices. */
+  namespace?: string;
 }
 
 /** Every activity the worker registers, built from injected clients. Workflows import this type only. */
@@ -28,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReassignmentPlanActivities(deps),
     ...createBrokerActivities(deps),
     ...createBackupActivities(deps),
+    ...createApprovalActivities(deps),
   };
 }
 

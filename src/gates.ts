@@ -3,6 +3,7 @@
  * it reaches the run's state. Workflow-safe: the Update validators and the Signal handlers both call these,
  * so a malformed payload is refused (Update) or ignored and noted (Signal), never stored.
  */
+import { type Attestation } from './approvals/identity';
 import { type ControlRequest, type GateAnswer } from './names';
 
 export const GATE_ANSWER_LIMITS = { gate: 200, approver: 200, reason: 2000, choice: 100 } as const;
@@ -47,6 +48,26 @@ export function checkGateAnswer(answer: unknown): GateAnswer {
   const choice = text(a.choice, 'choice', GATE_ANSWER_LIMITS.choice, { required: false });
   if (reason !== undefined) checked.reason = reason;
   if (choice !== undefined) checked.choice = choice;
+  const attestation = checkAttestation(a.attestation);
+  if (attestation !== undefined) checked.attestation = attestation;
+  return checked;
+}
+
+/**
+ * The shape of an attestation a payload carries (its MAC is verified on the worker, not here): the principal
+ * follows the approver's rules, so a reserved name cannot be attested either.
+ */
+export function checkAttestation(value: unknown): Attestation | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw new Error('malformed request: "attestation" must be { principal, via?, issuedAt, mac }');
+  const v = value as Record<string, unknown>;
+  const checked: Attestation = {
+    principal: decider(v.principal, 'attestation.principal'),
+    issuedAt: text(v.issuedAt, 'attestation.issuedAt', 40, { required: true }) as string,
+    mac: text(v.mac, 'attestation.mac', 100, { required: true }) as string,
+  };
+  const via = text(v.via, 'attestation.via', GATE_ANSWER_LIMITS.approver, { required: false });
+  if (via !== undefined) checked.via = via;
   return checked;
 }
 

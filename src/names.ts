@@ -4,6 +4,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { type Attestation, type GateKind } from './approvals/identity';
 
 export const TASK_QUEUE = 'kafka-runbooks';
 
@@ -40,12 +41,16 @@ export interface GateAnswer {
   reason?: string;
   /** For gates that offer choices (e.g. retry / skip / abort): which one. */
   choice?: string;
+  /** Set by the HTTP API: proof it authenticated the principal (src/approvals/attestation.ts). Absent: `approver` is unauthenticated. */
+  attestation?: Attestation;
 }
 export interface GateDecision {
   gate: string;
   outcome: 'approved' | 'rejected';
-  /** Who decided; "timeout-policy" when nobody answered in time. */
+  /** Who decided (`alice`, `alice via slack-bot`); "timeout-policy" when nobody answered in time. */
   approver: string;
+  /** Whether the API vouched for the approver (an attestation the worker verified); absent on older runs. */
+  authenticated?: boolean;
   reason: string | null;
   choice: string | null;
   at: string;
@@ -96,6 +101,9 @@ export interface PendingGate {
   /** ISO time when the timeout policy applies, or null to wait forever. */
   deadline: string | null;
   onTimeout: 'reject' | 'approve';
+  /** What approving risks; decides who may answer (the cluster's approval policy). Absent on older runs: ordinary. */
+  kind?: GateKind;
+  /** Who may answer under the policy; null: anyone. */
   approvers: string[] | null;
   choices: string[] | null;
   /** The run that waits at this gate and takes the answer: this run, or its active child. */

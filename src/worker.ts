@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { delimiter, resolve } from 'node:path';
 import pino from 'pino';
 import { createActivities, createClusterRegistry, createHostShell } from '../activities';
+import { attestationKeyFromFile } from '../activities/approvals';
 import { InventoryError, loadInventories } from './inventory/load';
 import { type Inventory } from './inventory/schema';
 import { TASK_QUEUE, WORKFLOW_BUG_ERROR_TYPES } from './names';
@@ -16,6 +17,8 @@ export interface WorkerSettings {
   taskQueue: string;
   /** Prometheus scrape address for SDK metrics, e.g. 127.0.0.1:9464; off when absent. */
   metricsAddress: string | null;
+  /** File holding the key attestations from `kafka-runbooks serve` are verified with; absent: all answers unauthenticated. */
+  attestationKeyFile: string | null;
 }
 
 /** Worker settings from the environment. The lab's inventory directory is the default. */
@@ -25,6 +28,7 @@ export function workerSettings(env: NodeJS.ProcessEnv = process.env, cwd = proce
     inventoryPaths: raw.split(delimiter).filter((p) => p.length > 0),
     taskQueue: env.KAFKA_RUNBOOKS_TASK_QUEUE ?? TASK_QUEUE,
     metricsAddress: env.KAFKA_RUNBOOKS_METRICS_ADDRESS ?? null,
+    attestationKeyFile: env.KAFKA_RUNBOOKS_ATTESTATION_KEY_FILE ?? null,
   };
 }
 
@@ -73,7 +77,14 @@ export async function runWorker(settings: WorkerSettings, env: NodeJS.ProcessEnv
     taskQueue: settings.taskQueue,
     workflowsPath: require.resolve('../workflows'),
     workflowFailureErrorTypes: WORKFLOW_BUG_ERROR_TYPES,
-    activities: createActivities({ clusters: createClusterRegistry(inventories), shell, client, taskQueue: settings.taskQueue }),
+    activities: createActivities({
+      clusters: createClusterRegistry(inventories),
+      shell,
+      client,
+      taskQueue: settings.taskQueue,
+      attestationKey: attestationKeyFromFile(settings.attestationKeyFile),
+      namespace,
+    }),
   });
   logger.info({ clusters: [...inventories.keys()], taskQueue: settings.taskQueue, namespace }, 'worker started');
   try {

@@ -29,10 +29,12 @@ export const ActivityKind = {
   HeartbeatingChange: 'heartbeating-change',
   /** Polls until a condition holds or the user's timeout passes; heartbeats after every poll and during slow ones. */
   Wait: 'wait',
+  /** Posts to webhooks, retrying each with back-off itself; never fails the run, so never retried by Temporal. */
+  Notify: 'notify',
 } as const;
 export type ActivityKind = (typeof ActivityKind)[keyof typeof ActivityKind];
 
-const { Read, Plan, Lock, Change, HeartbeatingChange, Wait } = ActivityKind;
+const { Read, Plan, Lock, Change, HeartbeatingChange, Wait, Notify } = ActivityKind;
 
 /** Every activity the worker registers, by kind; the longest it may run, as its code bounds it, in the comment. */
 export const ACTIVITY_KINDS = {
@@ -59,6 +61,10 @@ export const ACTIVITY_KINDS = {
   readMirrorMakerState: Read, // a 30 s cat and a 30 s status over SSH
   readMirrorMakerHealth: Read, // MM2's status topic read to its end (60 s at most)
   listBackupPoints: Read, // our backup points topic read to its end (60 s at most)
+  readApprovalSettings: Read, // a local activity: the inventory, in memory
+  verifyActorAttestation: Read, // a local activity: one HMAC
+
+  notifyWebhooks: Notify, // each webhook in parallel: 3 attempts of 5 s, 1 s and 2 s apart
 
   planReassignmentFor: Plan, // the metadata, the planner in memory, the plan written to three hosts
   captureSourceOffsets: Plan, // topic metadata and offsets of the source and the backup, one request per topic
@@ -169,12 +175,19 @@ export function waitOptions(timeoutMs: number): ActivityOptions {
   };
 }
 
+/** Notices: one attempt (the activity retries each webhook itself; a Temporal retry would post twice to those that took it). */
+export const NOTIFY_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 1 },
+};
+
 const OPTIONS_BY_KIND: Record<NotWait, ActivityOptions> = {
   [Read]: READ_OPTIONS,
   [Plan]: PLAN_OPTIONS,
   [Lock]: LOCK_OPTIONS,
   [Change]: CHANGE_OPTIONS,
   [HeartbeatingChange]: HEARTBEATING_CHANGE_OPTIONS,
+  [Notify]: NOTIFY_OPTIONS,
 };
 
 /** Input validation runs as a local activity: its result, the input with defaults, is recorded in history. */

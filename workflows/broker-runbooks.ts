@@ -16,6 +16,7 @@ import {
 import { clusterNamedIn } from '../src/runbooks/input';
 import { type ReassignmentExecution } from '../src/runbooks/reassignment';
 import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits, parsedInput } from './activity-options';
+import { GateKind } from '../src/approvals/identity';
 import { RunbookControls } from './controls';
 import { reassignPartitions, type ReassignPartitionsResult } from './reassign-partitions';
 
@@ -33,6 +34,7 @@ function disruptive(runbook: string, rawInput: unknown): RunbookControls {
     runbook,
     cluster,
     approvers: (rawInput as { approvers?: string[] } | null)?.approvers ?? null,
+    input: rawInput,
     lock: {
       acquire: () => lock.acquireClusterLock({ cluster, workflowId, runbook }),
       release: () => lock.releaseClusterLock({ cluster, workflowId }),
@@ -63,6 +65,7 @@ async function reassign(controls: RunbookControls, cluster: string, goal: Reassi
           batchTimeoutMinutes: execution.batchTimeoutMinutes,
           electLeaders: execution.electLeaders,
           batchesPerSlice: execution.batchesPerSlice,
+          ...controls.childIdentity,
         },
       ],
     }),
@@ -160,7 +163,7 @@ export async function decommissionBroker(rawInput: DecommissionBrokerInput): Pro
     if (input.wipeData) {
       const dirs = await controls.step('read the data dirs to wipe', () => read.describeDataDirs(input.cluster, input.hosts));
       const listed = dirs.map((d) => `${d.host}: ${d.dataDirs.join(', ')}`).join('; ');
-      await controls.requireApproval('wipe-data', `delete everything in these data dirs (${listed})? This cannot be undone.`);
+      await controls.requireApproval('wipe-data', `delete everything in these data dirs (${listed})? This cannot be undone.`, { kind: GateKind.Irreversible });
       for (const b of brokers) result.wiped.push(...(await controls.step(`wipe the data of ${b.host}`, () => hostOps.wipeBrokerData(input.cluster, b.host))).wiped);
     }
     return result;

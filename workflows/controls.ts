@@ -10,7 +10,11 @@
  * - several gates may wait at once (parallel nodes), each answerable by name;
  * - pause, resume and abort reach the active child workflow; its gates show in this run's progress;
  * - every gate decision records who decided and why; answers are checked for type and length first;
- * - a lock that cannot be released is a warning, never the run's outcome.
+ * - a lock that cannot be released is a warning, never the run's outcome;
+ * - who may answer a gate is the cluster's approval policy (inventory), read once at start, narrowed (never
+ *   widened) by the run's approvers; the starter never approves its own irreversible gate; an answer the API
+ *   did not vouch for (an attestation the worker verified) is recorded as unauthenticated;
+ * - webhooks hear of gates, their coming timeouts and the run's end; one that is down is a warning, never a wait.
  */
 import {
   ActivityFailure,
@@ -27,11 +31,32 @@ import {
   workflowInfo,
   allHandlersFinished,
   getExternalWorkflowHandle,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
   type SignalDefinition,
 } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import {
+  type Actor,
+  actorIn,
+  admittedPrincipals,
+  type ApprovalPolicy,
+  type Attestation,
+  describePolicy,
+  evaluateApproval,
+  GateKind,
+  narrowPolicy,
+  NO_POLICY,
+  renderActor,
+  unauthenticatedActor,
+} from '../src/approvals/identity';
+import { type NotificationEvent, type RunApprovalSettings } from '../src/approvals/inventory';
+import { type RunNotice } from '../src/notifications/bodies';
+import { NOTIFY_OPTIONS } from './activity-options';
 import { type Duration, msToNumber } from '@temporalio/common/lib/time';
 import { aborted, FailureType, gateRejected, unsafeToProceed } from '../src/errors';
-import { checkControlRequest, checkGateAnswer } from '../src/gates';
+import { checkAttestation, checkControlRequest, checkGateAnswer } from '../src/gates';
 import {
   abortSignal,
   abortUpdate,
@@ -66,6 +91,8 @@ export interface RunbookOptions {
   approvers?: string[] | null;
   /** For disruptive runbooks: take and release the cluster lock. */
   lock?: { acquire: () => Promise<void>; release: () => Promise<void> };
+  /** The run's raw input: who started it (`startedBy`, `attestation`, or a parent's `runStarter`). */
+  input?: unknown;
 }
 
 export interface GatePolicy {
@@ -73,8 +100,10 @@ export interface GatePolicy {
   timeout?: Duration;
   /** What an unanswered gate means when the timeout passes. Rejecting is the safe default. */
   onTimeout?: 'reject' | 'approve';
-  /** Overrides the run's approvers for this gate. */
+  /** Narrows the run's approvers for this gate. */
   approvers?: string[];
+  /** What approving risks: decides who may answer under the cluster's policy. Default: ordinary. */
+  kind?: GateKind;
   /** Offer choices; an approval must name one of them. */
   choices?: string[];
 }
@@ -87,11 +116,21 @@ interface Undo {
 interface OpenGate {
   gate: PendingGate;
   decision: GateDecision | null;
+  /** The run's policy, narrowed by the gate's own approvers. */
+  policy: ApprovalPolicy;
 }
 
 const LOG_LIMIT = 50;
 const CANCEL_REQUEST: ControlRequest = { by: 'cancel-request', reason: 'the workflow was cancelled (Web UI, CLI, or its parent closed)' };
 const TERMINAL: RunbookStatus[] = [RunbookStatus.Completed, RunbookStatus.Failed, RunbookStatus.Aborted];
+
+// ---- Approval policy and notifications (issue 11) ----
+/** Runs started before policies existed replay without the reads, reminders and notices below. */
+const APPROVALS_PATCH = 'approval-policy-and-notices';
+/** Reading the policy and verifying attestations: local activities, one HMAC or an in-memory read each. */
+const approvalReads = proxyLocalActivities<Pick<Activities, 'readApprovalSettings' | 'verifyActorAttestation'>>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
+const notices = proxyActivities<Pick<Activities, 'notifyWebhooks'>>(NOTIFY_OPTIONS);
+const NO_SETTINGS: RunApprovalSettings = { policy: null, timeouts: {}, notify: [], remindBeforeMinutes: 15 };
 
 export class RunbookControls {
   private readonly progress: RunbookProgress;
@@ -110,8 +149,16 @@ export class RunbookControls {
   private readonly interruptible = new Set<CancellationScope>();
   private terminal: RunbookStatus | null = null;
   private publishedStatus: RunbookStatus | null = null;
+  /** The cluster's approval settings and the policy as this run applies it (narrowed by its approvers). */
+  private approvalSettings: RunApprovalSettings = NO_SETTINGS;
+  private policy: ApprovalPolicy;
+  /** Who started the run, when known: separation of duties holds against them. */
+  private starter: Actor | null = null;
+  /** Webhook deliveries in flight; awaited before the run ends, never failing it. */
+  private deliveries: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: RunbookOptions) {
+    this.policy = narrowPolicy(NO_POLICY, opts.approvers);
     this.progress = {
       runbook: opts.runbook,
       cluster: opts.cluster,
@@ -141,6 +188,7 @@ export class RunbookControls {
     CancellationScope.current().cancelRequested.catch(() => this.abort(CANCEL_REQUEST));
     let locked = false;
     try {
+      if (patched(APPROVALS_PATCH)) await this.readApprovals();
       if (this.opts.lock) {
         const lock = this.opts.lock;
         await this.step('take the cluster lock', () => lock.acquire());
@@ -148,6 +196,7 @@ export class RunbookControls {
       }
       const result = await body();
       this.finish(RunbookStatus.Completed);
+      this.notifyRun('runEnded');
       return result;
     } catch (err) {
       if (isCancellation(err) && this.progress.abort === null) this.abort(CANCEL_REQUEST);
@@ -156,11 +205,13 @@ export class RunbookControls {
       // A cancelled run ends like an aborted one: typed, with who asked, rather than as a bare cancellation.
       const failure = wasAbort && isCancellation(err) ? this.abortFailure() : surfaceTypedFailure(err);
       this.finish(wasAbort ? RunbookStatus.Aborted : RunbookStatus.Failed, failure);
+      this.notifyRun('runFailed', describe(failure));
       throw failure;
     } finally {
       await CancellationScope.nonCancellable(async () => {
         if (locked) await this.releaseLock();
         await this.outbox;
+        await this.deliveries;
         await condition(allHandlersFinished);
       });
     }
@@ -207,8 +258,14 @@ export class RunbookControls {
   async gate(name: string, prompt: string, policy: GatePolicy = {}): Promise<GateDecision> {
     // Two gates of one name could not be told apart by an answer: a runbook bug, stop rather than guess.
     if (this.pending.has(name)) throw unsafeToProceed(`gate "${name}" is already waiting for an answer; a second one of the same name cannot be opened`);
-    const onTimeout = policy.onTimeout ?? 'reject';
-    const deadline = policy.timeout === undefined ? null : new Date(Date.now() + msToNumber(policy.timeout)).toISOString();
+    const kind = policy.kind ?? GateKind.Ordinary;
+    // The gate's own timeout, else the cluster's for its kind; an irreversible or force-kill gate never approves itself.
+    const fromInventory = this.approvalSettings.timeouts[kind];
+    const timeout: Duration | undefined = policy.timeout ?? (fromInventory ? fromInventory.minutes * 60_000 : undefined);
+    const wanted = policy.onTimeout ?? (policy.timeout === undefined ? fromInventory?.onTimeout : undefined) ?? 'reject';
+    const onTimeout = kind === GateKind.Ordinary ? wanted : 'reject';
+    const deadline = timeout === undefined ? null : new Date(Date.now() + msToNumber(timeout)).toISOString();
+    const policyHere = narrowPolicy(this.policy, policy.approvers);
     const open: OpenGate = {
       gate: {
         name,
@@ -216,24 +273,27 @@ export class RunbookControls {
         since: now(),
         deadline,
         onTimeout,
-        approvers: policy.approvers ?? this.opts.approvers ?? null,
+        kind,
+        approvers: admittedPrincipals(policyHere, kind),
         choices: policy.choices ?? null,
         workflowId: workflowInfo().workflowId,
       },
       decision: null,
+      policy: policyHere,
     };
     this.pending.set(name, open);
-    this.note(`waiting for approval at gate "${name}": ${prompt}`);
+    this.note(`waiting for approval at gate "${name}" (${kind}): ${prompt}`);
     this.publish();
+    this.notifyGate('gateOpened', open.gate);
     try {
       const answered = () => open.decision !== null || this.progress.abort !== null;
-      const inTime = policy.timeout === undefined ? (await condition(answered), true) : await condition(answered, policy.timeout);
+      const inTime = timeout === undefined ? (await condition(answered), true) : await this.waitWithReminder(open.gate, answered, msToNumber(timeout));
       if (open.decision === null && this.progress.abort !== null) throw this.abortFailure();
       const decision: GateDecision = open.decision ?? {
         gate: name,
         outcome: onTimeout === 'approve' ? 'approved' : 'rejected',
         approver: 'timeout-policy',
-        reason: `no answer within ${String(policy.timeout)}; the gate's policy is to ${onTimeout} on timeout`,
+        reason: `no answer within ${policy.timeout !== undefined ? String(policy.timeout) : `${fromInventory?.minutes ?? '?'} minutes`}; the gate's policy is to ${onTimeout} on timeout`,
         choice: null,
         at: now(),
       };
@@ -315,6 +375,71 @@ export class RunbookControls {
 
   // ---- internals ----
 
+  /** The cluster's approval policy and webhooks, read once; who started the run, verified when attested. */
+  private async readApprovals(): Promise<void> {
+    this.approvalSettings = await approvalReads.readApprovalSettings(this.opts.cluster);
+    this.policy = narrowPolicy(this.approvalSettings.policy ?? NO_POLICY, this.opts.approvers);
+    this.starter = await this.identifyStarter();
+    this.publish();
+  }
+
+  private async identifyStarter(): Promise<Actor | null> {
+    const raw = this.opts.input && typeof this.opts.input === 'object' ? (this.opts.input as Record<string, unknown>) : {};
+    // Only a parent run can start a child: a runStarter in a run started by hand is ignored.
+    if (workflowInfo().parent) return actorIn(raw.runStarter);
+    const named = typeof raw.startedBy === 'string' && raw.startedBy.trim().length > 0 ? raw.startedBy.slice(0, 200) : null;
+    let attestation: Attestation | undefined;
+    try {
+      attestation = checkAttestation(raw.attestation);
+    } catch (err) {
+      this.note(`the start attestation was ignored: ${describe(err)}`);
+    }
+    if (!attestation) return named ? unauthenticatedActor(named) : null;
+    const { actor, problem } = await approvalReads.verifyActorAttestation({ workflowId: workflowInfo().workflowId, action: 'start', claimed: named ?? attestation.principal, attestation });
+    if (problem) this.note(`the starter is taken as unauthenticated: ${problem}`);
+    return actor;
+  }
+
+  /** What a child run needs to apply this run's separation of duties: merge into its input. */
+  get childIdentity(): { runStarter?: Actor } {
+    return this.starter ? { runStarter: this.starter } : {};
+  }
+
+  /** Waits for an answer; when webhooks want it, reminds them a little before the timeout. */
+  private async waitWithReminder(gate: PendingGate, answered: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (!this.approvalSettings.notify.includes('gateNearTimeout')) return condition(answered, timeoutMs);
+    // At most remindBeforeMinutes before, and no earlier than four fifths of the way.
+    const before = Math.min(this.approvalSettings.remindBeforeMinutes * 60_000, Math.floor(timeoutMs / 5));
+    if (await condition(answered, timeoutMs - before)) return true;
+    this.notifyGate('gateNearTimeout', gate);
+    return condition(answered, before);
+  }
+
+  private notifyGate(event: NotificationEvent, gate: PendingGate): void {
+    this.notify({ event, runbook: this.opts.runbook, cluster: this.opts.cluster, workflowId: gate.workflowId, status: this.status(), gate: { name: gate.name, prompt: gate.prompt, kind: gate.kind ?? GateKind.Ordinary, choices: gate.choices, deadline: gate.deadline, onTimeout: gate.onTimeout } });
+  }
+
+  /** A run's end is told by the run a human started, not by each child slice. */
+  private notifyRun(event: 'runEnded' | 'runFailed', message?: string): void {
+    if (workflowInfo().parent) return;
+    this.notify({ event, runbook: this.opts.runbook, cluster: this.opts.cluster, workflowId: workflowInfo().workflowId, status: this.status(), ...(message ? { message } : {}) });
+  }
+
+  /**
+   * Posts a notice without waiting for it: a webhook that is down never holds the run. Deliveries run
+   * non-cancellable (an abort must not swallow the notice of itself) and are awaited before the run ends.
+   */
+  private notify(notice: RunNotice): void {
+    if (!this.approvalSettings.notify.includes(notice.event)) return;
+    const delivery = CancellationScope.nonCancellable(() => notices.notifyWebhooks(this.opts.cluster, notice)).then(
+      (report) => {
+        for (const f of report.failed) this.warn(`webhook "${f.webhook}" did not take the ${notice.event} notice: ${f.error}`);
+      },
+      (err: unknown) => this.warn(`the ${notice.event} notice could not be sent: ${describe(err)}`),
+    );
+    this.deliveries = this.deliveries.then(() => delivery);
+  }
+
   private async runInterruptible<T>(fn: () => Promise<T>): Promise<T> {
     const scope = new CancellationScope();
     this.interruptible.add(scope);
@@ -371,7 +496,12 @@ export class RunbookControls {
     this.publish();
   }
 
-  private validateGateAnswer(raw: GateAnswer, accepting: boolean): void {
+  /**
+   * Refuses an answer that cannot be taken: unknown gate, malformed, or an actor the policy refuses. Without a
+   * verified actor yet, an attested answer is judged as the principal it claims; the handler checks again
+   * once the worker has verified the attestation.
+   */
+  private validateGateAnswer(raw: GateAnswer, accepting: boolean, verified?: Actor): void {
     const answer = checkGateAnswer(raw);
     const open = this.pending.get(answer.gate);
     if (!open || open.decision !== null) {
@@ -381,20 +511,48 @@ export class RunbookControls {
       if (waiting.length === 0) throw new Error(`no gate is waiting for approval (asked for "${answer.gate}")`);
       throw new Error(`unknown gate "${answer.gate}": the run is waiting at ${waiting.join(', ')}`);
     }
-    if (open.gate.approvers && !open.gate.approvers.includes(answer.approver)) {
-      throw new Error(`"${answer.approver}" may not decide gate "${open.gate.name}" (allowed: ${open.gate.approvers.join(', ')})`);
-    }
+    const actor = verified ?? claimedActor(answer);
+    const verdict = evaluateApproval(open.policy, open.gate.kind ?? GateKind.Ordinary, actor, this.starter, accepting ? 'approve' : 'reject');
+    if (!verdict.allowed) throw new Error(`"${answer.approver}" may not decide gate "${open.gate.name}": ${verdict.reason}`);
     if (accepting && open.gate.choices && (answer.choice === undefined || !open.gate.choices.includes(answer.choice))) {
       throw new Error(`gate "${open.gate.name}" needs a choice, one of: ${open.gate.choices.join(', ')}`);
     }
   }
 
-  private decide(raw: GateAnswer, outcome: 'approved' | 'rejected'): GateDecision {
+  /**
+   * Takes an answer the validator let through. An attested one is verified on the worker first (a local
+   * activity), then checked again: the gate may have been answered meanwhile, and a failed attestation leaves
+   * an unauthenticated actor the policy may refuse. No attestation: decided at once, as before policies.
+   */
+  private answer(raw: GateAnswer, outcome: 'approved' | 'rejected'): GateDecision | Promise<GateDecision> {
     const answer = checkGateAnswer(raw);
+    if (!answer.attestation) return this.decide(answer, outcome, unauthenticatedActor(answer.approver));
+    const attestation = answer.attestation;
+    return (async () => {
+      const { actor, problem } = await approvalReads.verifyActorAttestation({
+        workflowId: workflowInfo().workflowId,
+        action: outcome === 'approved' ? 'approve' : 'reject',
+        gate: answer.gate,
+        claimed: answer.approver,
+        attestation,
+      });
+      if (problem) this.note(`the answer of ${answer.approver} at gate "${answer.gate}" is taken as unauthenticated: ${problem}`);
+      try {
+        this.validateGateAnswer(answer, outcome === 'approved', actor);
+      } catch (err) {
+        throw ApplicationFailure.nonRetryable(describe(err), 'ApprovalRefused');
+      }
+      return this.decide(answer, outcome, actor);
+    })();
+  }
+
+  private decide(answer: GateAnswer, outcome: 'approved' | 'rejected', actor: Actor): GateDecision {
     const decision: GateDecision = {
       gate: answer.gate,
       outcome,
-      approver: answer.approver,
+      // `alice` or `alice via slack-bot`; whether the API vouched for it is `authenticated`.
+      approver: actor.via ? `${actor.principal} via ${actor.via}` : actor.principal,
+      authenticated: actor.authenticated,
       reason: answer.reason ?? null,
       choice: outcome === 'approved' ? (answer.choice ?? null) : null,
       at: now(),
@@ -407,7 +565,8 @@ export class RunbookControls {
 
   private recordDecision(decision: GateDecision): void {
     this.progress.gates.push(decision);
-    this.note(`gate "${decision.gate}" ${decision.outcome} by ${decision.approver}${decision.reason ? `: ${decision.reason}` : ''}`);
+    const by = decision.authenticated === false ? `${decision.approver} (unauthenticated)` : decision.approver;
+    this.note(`gate "${decision.gate}" ${decision.outcome} by ${by}${decision.reason ? `: ${decision.reason}` : ''}`);
     this.publish();
   }
 
@@ -502,8 +661,8 @@ export class RunbookControls {
 
   private installHandlers(): void {
     const gateValidator = (accepting: boolean) => (a: GateAnswer) => this.validateGateAnswer(a, accepting);
-    setHandler(approveUpdate, (a) => this.decide(a, 'approved'), { validator: gateValidator(true) });
-    setHandler(rejectUpdate, (a) => this.decide(a, 'rejected'), { validator: gateValidator(false) });
+    setHandler(approveUpdate, (a) => this.answer(a, 'approved'), { validator: gateValidator(true) });
+    setHandler(rejectUpdate, (a) => this.answer(a, 'rejected'), { validator: gateValidator(false) });
     setHandler(pauseUpdate, (r) => this.pause(r), { validator: (r) => this.validateControl(r) });
     setHandler(resumeUpdate, (r) => this.resume(r), { validator: (r) => this.validateControl(r) });
     setHandler(abortUpdate, (r) => this.abort(r), { validator: (r) => this.validateControl(r) });
@@ -511,16 +670,21 @@ export class RunbookControls {
     const viaSignal =
       <A>(validate: (a: A) => void, act: (a: A) => unknown, what: string) =>
       (a: A) => {
-        try {
-          validate(a);
-          act(a);
-        } catch (err) {
+        const ignored = (err: unknown) => {
           this.note(`ignored ${what} signal: ${describe(err)}`);
           this.publish();
+        };
+        try {
+          validate(a);
+          const acted = act(a);
+          // An attested answer is verified before it decides; a refusal then is noted like any other.
+          if (acted instanceof Promise) acted.catch(ignored);
+        } catch (err) {
+          ignored(err);
         }
       };
-    setHandler(approveSignal, viaSignal(gateValidator(true), (a: GateAnswer) => this.decide(a, 'approved'), 'approve'));
-    setHandler(rejectSignal, viaSignal(gateValidator(false), (a: GateAnswer) => this.decide(a, 'rejected'), 'reject'));
+    setHandler(approveSignal, viaSignal(gateValidator(true), (a: GateAnswer) => this.answer(a, 'approved'), 'approve'));
+    setHandler(rejectSignal, viaSignal(gateValidator(false), (a: GateAnswer) => this.answer(a, 'rejected'), 'reject'));
     setHandler(pauseSignal, viaSignal((r: ControlRequest) => this.validateControl(r), (r: ControlRequest) => this.pause(r), 'pause'));
     setHandler(resumeSignal, viaSignal((r: ControlRequest) => this.validateControl(r), (r: ControlRequest) => this.resume(r), 'resume'));
     setHandler(abortSignal, viaSignal((r: ControlRequest) => this.validateControl(r), (r: ControlRequest) => this.abort(r), 'abort'));
@@ -566,7 +730,7 @@ export class RunbookControls {
     for (const g of p.pendingGates) {
       const where = g.workflowId === id ? '' : ` (in child workflow \`${g.workflowId}\`)`;
       lines.push(
-        `\n**Waiting for approval at gate \`${g.name}\`**${where}: ${g.prompt}`,
+        `\n**Waiting for approval at gate \`${g.name}\`** (${g.kind ?? 'ordinary'}; may answer: ${g.approvers ? g.approvers.join(', ') || 'nobody' : 'anyone'})${where}: ${g.prompt}`,
         g.choices ? `\nChoices: ${g.choices.join(', ')}` : '',
         `\nApprove: \`kafka-runbooks approve ${id} --gate ${g.name}${g.choices ? ' --choice <choice>' : ''} --as <you> --reason "..."\``,
         `or send Signal \`approve\` to \`${g.workflowId}\` with \`{"gate":"${g.name}","approver":"<you>","reason":"..."}\``,
@@ -576,6 +740,7 @@ export class RunbookControls {
     const done = p.steps.filter((s) => s.state === 'done').length;
     lines.push(`\nSteps done: ${done} of ${p.steps.length} started`);
     if (this.extraDetails) lines.push(`\n${this.extraDetails}`);
+    lines.push(`\n${describePolicy(this.policy)}`, `\nStarted by: ${this.starter ? renderActor(this.starter) : 'unknown'}`);
     return lines.join('\n');
   }
 }
@@ -618,4 +783,11 @@ export function describe(err: unknown): string {
     return cause instanceof Error && cause.message && cause.message !== err.message ? `${err.message}: ${cause.message}` : err.message;
   }
   return String(err);
+}
+
+/** Who an answer says it is: the attested principal (verified later, on the worker), else the typed name, unauthenticated. */
+function claimedActor(answer: GateAnswer): Actor {
+  const a = answer.attestation;
+  if (!a) return unauthenticatedActor(answer.approver);
+  return { principal: a.principal, ...(a.via !== undefined ? { via: a.via } : {}), authenticated: true };
 }

@@ -7,6 +7,7 @@ import { describeProgress, formatDuration } from '../src/reassignment-exec';
 import { clusterNamedIn } from '../src/runbooks/input';
 import { type ReassignmentExecution, reassignPartitionsInput, type ReassignPartitionsInput } from '../src/runbooks/reassignment';
 import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits, parsedInput } from './activity-options';
+import { type Actor } from '../src/approvals/identity';
 import { RunbookControls } from './controls';
 
 const read = proxyOfKind(ActivityKind.Read);
@@ -68,6 +69,7 @@ export async function reassignPartitions(rawInput: ReassignPartitionsInput): Pro
     runbook: 'reassignPartitions',
     cluster,
     approvers: (rawInput as { approvers?: string[] }).approvers ?? null,
+    input: rawInput,
     // A parent runbook already holds the cluster lock.
     lock: parent
       ? undefined
@@ -108,7 +110,7 @@ export async function reassignPartitions(rawInput: ReassignPartitionsInput): Pro
           executeChild(reassignmentSlice, {
             workflowId: childId,
             parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-            args: [{ ...exec, from, to, approvers: input.approvers ?? null }],
+            args: [{ ...exec, from, to, approvers: input.approvers ?? null, ...controls.childIdentity }],
           }),
         );
         result.batches.push(...done);
@@ -158,6 +160,8 @@ export interface ReassignmentSliceInput extends BatchExecution {
   from: number;
   to: number;
   approvers: string[] | null;
+  /** Who started the parent run: separation of duties holds against them. */
+  runStarter?: Actor;
 }
 
 /**
@@ -167,7 +171,7 @@ export interface ReassignmentSliceInput extends BatchExecution {
  */
 export async function reassignmentSlice(args: ReassignmentSliceInput): Promise<BatchReport[]> {
   const { parent } = workflowInfo();
-  const controls = new RunbookControls({ runbook: 'reassignPartitions', cluster: clusterNamedIn(args), approvers: args?.approvers ?? null });
+  const controls = new RunbookControls({ runbook: 'reassignPartitions', cluster: clusterNamedIn(args), approvers: args?.approvers ?? null, input: args });
   return controls.run(async () => {
     if (!parent) throw invalidInput('reassignmentSlice runs only as a child of reassignPartitions, which plans, approves and holds the cluster lock');
     const out: BatchReport[] = [];

@@ -23,6 +23,7 @@ import {
 } from '../src/rolling';
 import { clusterNamedIn } from '../src/runbooks/input';
 import { ActivityKind, proxyByKind, proxyOfKind, proxyWaits, parsedInput } from './activity-options';
+import { type Actor, GateKind } from '../src/approvals/identity';
 import { describe, RunbookControls, settleAll } from './controls';
 
 export type { NodeReport, RollingRestartResult } from '../src/rolling';
@@ -68,6 +69,7 @@ export async function rollingRestart(rawInput: RollingRestartInputRaw): Promise<
     runbook: 'rollingRestart',
     cluster,
     approvers: (rawInput as { approvers?: string[] } | null)?.approvers ?? null,
+    input: rawInput,
     lock: {
       acquire: () => lock.acquireClusterLock({ cluster, workflowId, runbook: 'rollingRestart' }),
       release: () => lock.releaseClusterLock({ cluster, workflowId }),
@@ -165,7 +167,7 @@ async function rollInSlices(
       executeChild(rollingRestartSlice, {
         workflowId: childId,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-        args: [{ input, change, batches: plan.batches.slice(part.from, part.to), first: part.from, total, recentQuorum }],
+        args: [{ input, change, batches: plan.batches.slice(part.from, part.to), first: part.from, total, recentQuorum, ...controls.childIdentity }],
       }),
     );
     for (const r of done.reports) reports.set(r.host, r);
@@ -183,6 +185,8 @@ export interface RollingRestartSliceInput {
   first: number;
   total: number;
   recentQuorum: QuorumObservation | null;
+  /** Who started the parent run: the slice's gates hold separation of duties against them. */
+  runStarter?: Actor;
 }
 
 export interface RollingRestartSliceResult {
@@ -198,7 +202,7 @@ export interface RollingRestartSliceResult {
  */
 export async function rollingRestartSlice(args: RollingRestartSliceInput): Promise<RollingRestartSliceResult> {
   const { parent } = workflowInfo();
-  const controls = new RunbookControls({ runbook: 'rollingRestart', cluster: clusterNamedIn(args?.input), approvers: args?.input?.approvers ?? null });
+  const controls = new RunbookControls({ runbook: 'rollingRestart', cluster: clusterNamedIn(args?.input), approvers: args?.input?.approvers ?? null, input: args });
   return controls.run(async () => {
     if (!parent) throw invalidInput('rollingRestartSlice runs only as a child of rollingRestart, which checks the cluster, plans and holds the cluster lock');
     const reports = new Map(args.batches.flatMap((b) => b.nodes).map((n): [string, NodeReport] => [n.host, newReport(n)]));
@@ -343,7 +347,7 @@ async function restartNode(controls: RunbookControls, input: RollingRestartInput
   } catch (err) {
     if (!isWaitTimeout(err, NodeWaitFailure.StopTimeout)) throw err;
     if (requiresApproval(input, { kind: 'force-kill', host: h })) {
-      await controls.requireApproval(`${gatePrefix(change)}force-kill-${h}`, `${h} did not stop within ${t.stopSeconds} s. Kill it (SIGKILL)? It will recover its logs on start.`);
+      await controls.requireApproval(`${gatePrefix(change)}force-kill-${h}`, `${h} did not stop within ${t.stopSeconds} s. Kill it (SIGKILL)? It will recover its logs on start.`, { kind: GateKind.ForceKill });
     }
     await step('kill', () => host.killNode(c, h));
     await step('wait for the process to exit after the kill', () => waitFor(60).waitForProcessExit(c, h, 60_000));
@@ -443,6 +447,7 @@ async function finalize(controls: RunbookControls, slices: Slices, input: Rollin
   await controls.requireApproval(
     'finalize',
     `Every node runs ${target}. Finalize: upgrade metadata.version to ${target}? IRREVERSIBLE: after this the cluster cannot be downgraded to the previous version.`,
+    { kind: GateKind.Irreversible },
   );
   const r = await controls.step(`finalize: upgrade metadata.version to ${target}`, () => host.finalizeMetadataVersion(input.cluster, target));
   return { feature: 'metadata.version', before: r.before, after: r.after, roll: null };
@@ -459,6 +464,7 @@ async function finalizeProtocolVersion(controls: RunbookControls, slices: Slices
     'finalize',
     `Every broker runs ${target}. Finalize: set inter.broker.protocol.version=${release} on ${toBump.map((p) => p.host).join(', ')} (now ${[...new Set(toBump.map((p) => p.pinned))].join(', ')}) ` +
       `and restart them one by one? IRREVERSIBLE: once they speak the new protocol the cluster cannot be downgraded to the previous version.`,
+    { kind: GateKind.Irreversible },
   );
   // A second pass, planned afresh: the controller may have moved during the first.
   const bumpInput: RollingRestartInput = { ...input, targetVersion: undefined, nodes: toBump.map((p) => p.host) };

@@ -74,6 +74,8 @@ function resolveDefaults(file: InventoryFile, source: string): Inventory {
     bootstrapServers: file.bootstrapServers,
     zookeeperConnect: file.zookeeperConnect ?? null,
     client: file.client,
+    ...(file.approvals ? { approvals: file.approvals } : {}),
+    ...(file.notifications ? { notifications: file.notifications } : {}),
     source,
     hosts: file.hosts.map((h) => ({
       name: h.name,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { atMost, boundedString, int32Id, LIMITS, wholeNumber } from '../limits';
 import { templateProblems } from './commands';
+import { type ApprovalsSettings, approvalsSchema, notificationsSchema } from '../approvals/inventory';
 
 /**
  * The cluster inventory: one YAML file per cluster. Validated once, when the worker starts.
@@ -45,6 +46,10 @@ export const secretRefSchema = z.union(
   { errorMap: () => ({ message: 'secrets must be a reference: { env: NAME } or { file: /path }, never an inline value' }) },
 );
 export type SecretRef = z.infer<typeof secretRefSchema>;
+
+/** Webhooks that tell people a run needs them (src/approvals/inventory.ts). */
+const clusterNotificationsSchema = notificationsSchema(secretRefSchema);
+export type NotificationSettings = z.infer<typeof clusterNotificationsSchema>;
 
 const tlsSchema = z
   .object({
@@ -231,6 +236,9 @@ export const inventorySchema = z
       .min(1, 'must list at least one host')
       .max(...atMost(LIMITS.maxHosts, 'hosts')),
     backup: backupSchema.optional(),
+    /** Who may answer each kind of gate on this cluster; absent: anyone (src/approvals/inventory.ts). */
+    approvals: approvalsSchema.optional(),
+    notifications: clusterNotificationsSchema.optional(),
   })
   .strict()
   .superRefine((inv, ctx) => {
@@ -307,6 +315,9 @@ export interface Inventory {
   zookeeperConnect: string | null;
   client: ClientSettings;
   hosts: InventoryHost[];
+  /** The approval policy and webhooks; absent when the inventory sets none. */
+  approvals?: ApprovalsSettings;
+  notifications?: NotificationSettings;
   /** Where it was loaded from, for error messages. */
   source: string;
 }

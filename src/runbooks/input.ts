@@ -1,4 +1,5 @@
 import { type z, type ZodIssue } from 'zod';
+import { withoutRunIdentity } from '../approvals/identity';
 import { invalidInput } from '../errors';
 
 function issueText(issue: ZodIssue): string {
@@ -10,7 +11,8 @@ function issueText(issue: ZodIssue): string {
 
 /** Lists every problem with an input, one "field: reason" per entry. Empty when valid. */
 export function inputProblems<S extends z.ZodTypeAny>(schema: S, input: unknown): string[] {
-  const r = schema.safeParse(input);
+  // Who started the run (startedBy, attestation) is the shared controls' concern, not the runbook's schema.
+  const r = schema.safeParse(withoutRunIdentity(input));
   return r.success ? [] : r.error.issues.map(issueText);
 }
 
@@ -19,7 +21,7 @@ export function inputProblems<S extends z.ZodTypeAny>(schema: S, input: unknown)
  * before anything on a cluster changes. Used by workflows (UI starts) and the CLI alike.
  */
 export function parseRunbookInput<S extends z.ZodTypeAny>(runbook: string, schema: S, input: unknown): z.infer<S> {
-  const r = schema.safeParse(input);
+  const r = schema.safeParse(withoutRunIdentity(input));
   if (r.success) return r.data as z.infer<S>;
   const problems = r.error.issues.map(issueText);
   throw invalidInput(`invalid input for ${runbook}: ${problems.join('; ')}`, { problems });

@@ -4,6 +4,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundle
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInputActivities } from '../../activities/inputs';
+import { noApprovalActivities } from './approvals';
 import { progressQuery, type RunbookProgress, SEARCH_ATTRIBUTES, WORKFLOW_BUG_ERROR_TYPES } from '../../src/names';
 
 export const REPO_ROOT = resolve(__dirname, '../..');
@@ -79,9 +80,12 @@ export async function startWorkflowTestBed(taskQueue: string, activities: object
   };
 }
 
-/** The real input validation (a pure local activity) beside a test's fakes: every runbook parses its input with it. */
-export function withInputValidation<T extends object>(activities: T): T & ReturnType<typeof createInputActivities> {
-  return { ...createInputActivities(), ...activities };
+/**
+ * The real input validation (a pure local activity) beside a test's fakes: every runbook parses its input with
+ * it. Also the approval activities of a cluster with no policy or webhooks, unless the test brings its own.
+ */
+export function withInputValidation<T extends object>(activities: T): T & ReturnType<typeof createInputActivities> & ReturnType<typeof noApprovalActivities> {
+  return { ...noApprovalActivities(), ...createInputActivities(), ...activities };
 }
 
 let runtimeInstalled = false;

@@ -29,6 +29,9 @@ export interface ProbeInput {
   parallelChangeStep?: string;
   /** A step whose workflow code has a bug (a TypeError). */
   bugAt?: string;
+  /** Who started the run, as any runbook input may say (read by the shared controls). */
+  startedBy?: string;
+  attestation?: unknown;
 }
 
 const fx = proxyActivities<ProbeActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
@@ -41,6 +44,7 @@ export async function controlsProbe(input: ProbeInput): Promise<string[]> {
     runbook: 'controlsProbe',
     cluster: input.cluster,
     approvers: input.approvers ?? null,
+    input,
     lock: input.disruptive
       ? {
           acquire: () => lock.acquireClusterLock({ cluster: input.cluster, workflowId, runbook: 'controlsProbe' }),

@@ -2,7 +2,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type LabCluster, type LabHost, addMirrorMakerHost, kafkaToolsDir, labDown, labUp } from '../../../src/lab';
+import { type LabCluster, type LabHost, addMirrorMakerHost, kafkaToolsDir, labDown, labRoot, labUp, sshPaths } from '../../../src/lab';
+import { ensureClientKey } from '../../../src/lab/ssh';
 
 /**
  * The backup/restore test bed, shared by the backup and restore e2e tests: a source cluster and a backup
@@ -34,6 +35,8 @@ export interface BackupLabOptions {
 /** Brings up source and backup (leftovers of an interrupted run are taken down first) and the MM2 host. */
 export async function backupLabsUp(opts: BackupLabOptions = {}): Promise<BackupLabs> {
   await backupLabsDown();
+  // Once, before the two labs come up side by side: two first-time key generations would race on one file.
+  await ensureClientKey(sshPaths(labRoot()));
   try {
     const [source, backup] = await Promise.all([
       labUp({ ...BACKUP_LAB.source, brokers: opts.sourceBrokers ?? 3 }),
