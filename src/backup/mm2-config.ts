@@ -122,7 +122,8 @@ export function renderMm2Config(s: Mm2BackupSettings): string {
     ['sync.topic.acls.enabled', 'false'],
     ['refresh.topics.interval.seconds', String(s.refreshIntervalSeconds)],
     ['refresh.groups.interval.seconds', String(s.refreshIntervalSeconds)],
-    ['offset.flush.interval.ms', String(s.offsetFlushIntervalMs)],
+    // Worker settings reach MM2's herders only under the flow's prefix (top-level ones are ignored, measured on 4.3.1).
+    [`${flow}.offset.flush.interval.ms`, String(s.offsetFlushIntervalMs)],
     ['replication.factor', rf],
     ['offset-syncs.topic.replication.factor', rf],
     ['checkpoints.topic.replication.factor', rf],
