@@ -6,6 +6,7 @@ import { type BackupAcl, type BackupGroup, type BackupPoint, type BackupTopic, B
 import { type Mm2BackupSettings, groupExcludes, matchesPatterns, mm2CheckpointsTopic, mm2OffsetsTopic, renderMm2Config, topicExcludes } from '../src/backup/mm2-config';
 import { type Mm2WorkStatus, checkpointKey, latestCheckpoints, latestWorkStatus, parseMm2OffsetRecord, partitionKey } from '../src/backup/mm2-records';
 import { type MirrorMakerState } from '../src/backup/mm2-lifecycle';
+import { catchUpStatus } from '../src/backup/catch-up';
 import { invalidInput, unknownCluster, unsafeToProceed } from '../src/errors';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
 import { type Inventory, type InventoryHost } from '../src/inventory/schema';
@@ -270,17 +271,11 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
       const topic = mm2OffsetsTopic(source.name);
       const wanted = capture.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, ...p })));
       const progress: CatchUpProgress = { startedAt, partitionsReached: 0, partitions: wanted.length, lagRecords: capture.records };
-      const reachedOf = (w: (typeof wanted)[number]): number => Math.max(w.start, positions.get(partitionKey(w.topic, w.partition)) ?? w.start);
       const measure = () => {
-        let reached = 0;
-        let lag = 0;
-        for (const w of wanted) {
-          const at = reachedOf(w);
-          if (at >= w.end) reached += 1;
-          else lag += w.end - at;
-        }
-        progress.partitionsReached = reached;
-        progress.lagRecords = lag;
+        const status = catchUpStatus(wanted, positions);
+        progress.partitionsReached = status.partitionsReached;
+        progress.lagRecords = status.lagRecords;
+        return status;
       };
       return keepHeartbeating(
         () => progress,
@@ -294,15 +289,10 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
                   if (parsed.kind === 'position' && parsed.position.sourceCluster === source.name) positions.set(partitionKey(parsed.position.topic, parsed.position.partition), parsed.position.offset + 1);
                 });
               }
-              measure();
-              if (progress.partitionsReached === progress.partitions) {
-                return { reached: Object.fromEntries(wanted.map((w) => [partitionKey(w.topic, w.partition), reachedOf(w)])), lagRecords: 0, waitedMs: Date.now() - startedAt };
-              }
+              const status = measure();
+              if (status.partitionsReached === status.partitions) return { reached: status.reached, lagRecords: 0, waitedMs: Date.now() - startedAt };
               if (Date.now() - startedAt > timeoutMs) {
-                const behind = wanted
-                  .filter((w) => reachedOf(w) < w.end)
-                  .slice(0, 5)
-                  .map((w) => `${w.topic}[${w.partition}] at ${reachedOf(w)} of ${w.end}`);
+                const behind = status.behind;
                 throw ApplicationFailure.create({
                   type: MIRROR_BACKUP_TIMED_OUT,
                   nonRetryable: true,
