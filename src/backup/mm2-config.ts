@@ -122,8 +122,9 @@ export function renderMm2Config(s: Mm2BackupSettings): string {
     ['sync.topic.acls.enabled', 'false'],
     ['refresh.topics.interval.seconds', String(s.refreshIntervalSeconds)],
     ['refresh.groups.interval.seconds', String(s.refreshIntervalSeconds)],
-    // Worker settings reach MM2's herders only under the flow's prefix (top-level ones are ignored, measured on 4.3.1).
-    [`${flow}.offset.flush.interval.ms`, String(s.offsetFlushIntervalMs)],
+    // A worker setting reaches the herder writing to the backup only under the target cluster's prefix: MM2
+    // ignores it top-level and under the flow's prefix (both seen as 60000 in the lab's MM2 log, 4.3.1).
+    [`${dst}.offset.flush.interval.ms`, String(s.offsetFlushIntervalMs)],
     ['replication.factor', rf],
     ['offset-syncs.topic.replication.factor', rf],
     ['checkpoints.topic.replication.factor', rf],

@@ -38,8 +38,8 @@ describe('MirrorMaker 2 backup config', () => {
     expect(p.get('tasks.max')).toBe('4');
     for (const k of ['replication.factor', 'checkpoints.topic.replication.factor', 'offset.storage.replication.factor', 'status.storage.replication.factor']) expect(p.get(k)).toBe('3');
     expect(p.get('sync.topic.configs.enabled')).toBe('true');
-    // MM2 ignores a top-level offset.flush.interval.ms: its herders take worker settings under the flow's prefix.
-    expect(p.get('prod->prod-backup.offset.flush.interval.ms')).toBe('5000');
+    // MM2 ignores a top-level or flow-level offset.flush.interval.ms: its herder takes it under the target's prefix.
+    expect(p.get('prod-backup.offset.flush.interval.ms')).toBe('5000');
     expect(p.has('offset.flush.interval.ms')).toBe(false);
   });
 
