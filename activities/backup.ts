@@ -186,9 +186,10 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
     async readMirrorMakerState(input: MirrorBackupSettings, hostName: string): Promise<MirrorMakerState> {
       const host = mm2Host(input, hostName);
       const { config } = resolve(input);
-      const file = await shell.exec(host, `cat ${shellQuote(host.kafka.configFile)}`, { timeoutMs: 30_000 });
+      // A digest, not the text: the SSH layer trims output, and a trailing newline is a difference too.
+      const file = await shell.exec(host, `sha256sum < ${shellQuote(host.kafka.configFile)}`, { timeoutMs: 30_000 });
       const running = await isRunning(host);
-      return { host: host.name, running, configMatches: file.code === 0 && file.stdout === config };
+      return { host: host.name, running, configMatches: file.code === 0 && file.stdout.slice(0, 64) === sha256(config) };
     },
 
     /** Writes the rendered config (on stdin, then renamed into place); refuses if the render no longer matches the plan. */
