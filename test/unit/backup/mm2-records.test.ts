@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { checkpointKey, latestCheckpoints, latestPositions, latestWorkStatus, parseCheckpointRecord, parseMm2OffsetRecord, parseMm2StatusRecord } from '../../../src/backup/mm2-records';
 
 /**
- * Real bytes captured from the lab (scripts/capture-mm2-fixtures.ts): MM2 4.3.1 backing up "bk-source" (topic
+ * Real bytes captured from the lab (test/e2e/support/capture-mm2-fixtures.ts): MM2 4.3.1 backing up "bk-source" (topic
  * "orders", 3 partitions of 10 records each; group "billing" committed 4 on partition 0 and 7 on partition 1)
  * into "bk-backup".
  */
@@ -24,6 +24,8 @@ describe('mm2-offsets records (real bytes)', () => {
     const kinds = fixture.records.map((r) => parseMm2OffsetRecord(r.key, r.value).kind);
     expect(kinds).not.toContain('unreadable');
     expect(kinds).toContain('position');
+    // MM2's checkpoint and heartbeat connectors keep their offsets in the same topic: never read as positions.
+    expect(kinds).toContain('other');
   });
 
   test('the latest position per partition is the offset of the last record replicated', () => {
