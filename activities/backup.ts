@@ -244,6 +244,11 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
             replicationFactor: Math.max(1, ...t.partitions.map((p) => p.replicas.length)),
             partitions: offsets.map((o) => ({ partition: o.partition, start: Number(o.low), end: Number(o.high) })).sort((a, b) => a.partition - b.partition),
           });
+          const got = out[out.length - 1]?.partitions ?? [];
+          // A partial answer would make the wait pass on partitions it never saw: retry instead.
+          if (got.length !== t.partitions.length || got.some((p) => !Number.isSafeInteger(p.start) || !Number.isSafeInteger(p.end) || p.start > p.end)) {
+            throw new Error(`end offsets of ${t.name} came back for ${got.length} of ${t.partitions.length} partitions or unreadable: ${JSON.stringify(offsets).slice(0, 300)}`);
+          }
         }
         return out;
       });

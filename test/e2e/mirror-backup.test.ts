@@ -40,6 +40,16 @@ const mm2Pid = (): string => readFileSync(labs().mm2.paths.pidFile, 'utf8').trim
 /** What a lossless copy keeps, per partition in order: not the offsets (MM2 does not keep them). */
 const content = (records: ReadRecord[]) => records.map(({ partition, key, value, headers, timestamp }) => ({ partition, key, value, headers, timestamp }));
 
+/** The run's activity results from its history, for a failure message. */
+async function activityResults(workflowId: string): Promise<string> {
+  const history = await getEnv().client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? [])
+    .map((e) => e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data)
+    .filter((d): d is Uint8Array => !!d)
+    .map((d) => Buffer.from(d).toString('utf8').slice(0, 1500))
+    .join('\n');
+}
+
 async function scheduledRun(scheduleId: string): Promise<MirrorBackupResult> {
   const client = getEnv().client;
   let workflowId: string | undefined;
@@ -51,7 +61,7 @@ async function scheduledRun(scheduleId: string): Promise<MirrorBackupResult> {
   try {
     return (await client.workflow.getHandle(workflowId).result()) as MirrorBackupResult;
   } catch (err) {
-    throw new Error(`${(err as Error).message}\n${mirrorMakerLogTail(labs())}\n${worker?.output().slice(-3000)}`);
+    throw new Error(`${(err as Error).message}\n${await activityResults(workflowId)}\n${mirrorMakerLogTail(labs())}`);
   }
 }
 

@@ -15,10 +15,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * empty), headers in order (one with a null value), CreateTime timestamps, explicit partitions. Kafka's own
  * producer, acks=all, idempotent.
  *
- * Run: java -cp '.tools/kafka/4.3.1/libs/*' test/e2e/support/BackupTrafficProducer.java BOOTSTRAP TOPIC PARTITIONS FROM COUNT
+ * Run: java -cp '.tools/kafka/4.3.1/libs/*' test/e2e/support/BackupTrafficProducer.java BOOTSTRAP TOPIC PARTITIONS FROM COUNT BASE_MS
  * Record n (FROM <= n < FROM+COUNT): partition n % PARTITIONS; key null when n % 10 == 0, else "k<n>"; value null
  * when n % 7 == 0, empty when n % 11 == 0, else "v<n>"; headers seq=<n>, h2=<n bytes reversed> and, when
- * n % 5 == 0, a header "nullable" with a null value; timestamp 1767225600000 + n.
+ * n % 5 == 0, a header "nullable" with a null value; timestamp BASE_MS + n (recent: older records fall to retention).
  * Prints "ACKED <count>" once every send is acknowledged; exits 1 on any failed send.
  */
 public class BackupTrafficProducer {
@@ -28,6 +28,7 @@ public class BackupTrafficProducer {
     int partitions = Integer.parseInt(args[2]);
     long from = Long.parseLong(args[3]);
     long count = Long.parseLong(args[4]);
+    long base = Long.parseLong(args[5]);
     Properties p = new Properties();
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -45,7 +46,7 @@ public class BackupTrafficProducer {
         headers.add("seq", Long.toString(n).getBytes(StandardCharsets.UTF_8));
         headers.add("h2", new StringBuilder(Long.toString(n)).reverse().toString().getBytes(StandardCharsets.UTF_8));
         if (n % 5 == 0) headers.add("nullable", null);
-        sends.add(producer.send(new ProducerRecord<>(topic, (int) (n % partitions), 1767225600000L + n, key, value, headers)));
+        sends.add(producer.send(new ProducerRecord<>(topic, (int) (n % partitions), base + n, key, value, headers)));
       }
       producer.flush();
       for (Future<RecordMetadata> f : sends) f.get();

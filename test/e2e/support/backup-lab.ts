@@ -78,15 +78,18 @@ export function mirrorMakerLogTail(labs: Pick<BackupLabs, 'mm2'>, lines = 40): s
 }
 
 const execFileP = promisify(execFile);
+/** Record n's timestamp is this + n: one base per test process, so timestamps say which record is which. */
+export const TRAFFIC_TIMESTAMP_BASE = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
 const KAFKA_VERSION = '4.3.1';
 
 /**
  * Produces records n in [from, from + count) with Kafka's Java producer (BackupTrafficProducer.java): null and
- * empty values, null keys, headers (one null-valued), CreateTime timestamps, partition n % partitions.
+ * empty values, null keys, headers (one null-valued), CreateTime timestamps `timestampBase + n`, partition
+ * n % partitions. The base must be recent, or the records fall to the topic's retention at once.
  */
-export async function produceBackupTraffic(bootstrapServers: string[], topic: string, partitions: number, from: number, count: number): Promise<number> {
+export async function produceBackupTraffic(bootstrapServers: string[], topic: string, partitions: number, from: number, count: number, timestampBase = TRAFFIC_TIMESTAMP_BASE): Promise<number> {
   const libs = join(kafkaToolsDir(), KAFKA_VERSION, 'libs', '*');
-  const { stdout } = await execFileP('java', ['-cp', libs, join(__dirname, 'BackupTrafficProducer.java'), bootstrapServers.join(','), topic, String(partitions), String(from), String(count)], {
+  const { stdout } = await execFileP('java', ['-cp', libs, join(__dirname, 'BackupTrafficProducer.java'), bootstrapServers.join(','), topic, String(partitions), String(from), String(count), String(timestampBase)], {
     timeout: 120_000,
     maxBuffer: 16 * 1024 * 1024,
   });
