@@ -47,8 +47,6 @@ export interface CapturedTopic {
   partitionCount: number;
   replicationFactor: number;
   partitions: CapturedPartition[];
-  /** The backup topic's end offsets when captured (0 where it does not exist yet): records this run = growth past them. */
-  backupEndsBefore: Record<number, number>;
 }
 
 /** The source's topics and end offsets at the start of a backup: what the backup point must hold. */
@@ -87,7 +85,7 @@ export interface BackupPointSummary {
   partitions: number;
   /** Records on the backup cluster at the point (sum of backup end - start offsets). */
   records: number;
-  /** Records the backup gained this run. */
+  /** Records the backup gained since the previous backup point (all of them for the first). */
   recordsThisRun: number;
   /** Records MM2 had not yet replicated when the point was taken (0 once it reached the captured offsets). */
   lagRecords: number;
@@ -227,14 +225,14 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
 
     /** The source's matching topics with partition counts and start/end offsets, and the backup's end offsets, now. */
     async captureSourceOffsets(input: MirrorBackupSettings): Promise<SourceCapture> {
-      const { source, backup } = resolve(input);
+      const { source } = resolve(input);
       const time = new Date().toISOString();
       const excludes = topicExcludes(input);
       const topics = await withAdmin(kafkaClient(source), async (admin) => {
         const names = (await admin.listTopics()).filter((t) => matchesPatterns(t, input.topics.include, excludes)).sort();
         if (names.length === 0) return [];
         const meta = await admin.fetchTopicMetadata({ topics: names });
-        const out: Omit<CapturedTopic, 'backupEndsBefore'>[] = [];
+        const out: CapturedTopic[] = [];
         for (const t of meta.topics) {
           const offsets = await admin.fetchTopicOffsets(t.name);
           out.push({
@@ -255,13 +253,7 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
       const partitions = topics.reduce((n, t) => n + t.partitions.length, 0);
       // The capture travels through history: bound it (a cluster past this needs the capture stored off history).
       if (partitions > LIMITS.maxExplicitPartitions) throw invalidInput(`the topic patterns match ${partitions} partitions; one backup run handles at most ${LIMITS.maxExplicitPartitions}: narrow topics.include`);
-      const backupKafka = kafkaClient(backup);
-      const withBackup: CapturedTopic[] = [];
-      for (const t of topics) {
-        const ends = await topicEnds(backupKafka, t.backupName);
-        withBackup.push({ ...t, backupEndsBefore: Object.fromEntries(t.partitions.map((p) => [p.partition, ends?.get(p.partition)?.high ?? 0])) });
-      }
-      return { time, topics: withBackup, partitions, records: topics.reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.end - p.start, 0), 0) };
+      return { time, topics, partitions, records: topics.reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.end - p.start, 0), 0) };
     },
 
     /**
@@ -358,6 +350,10 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
         return { configs, acls, groups: groups.map((g) => ({ ...g, committed: committed.get(g.groupId) ?? [] })) };
       });
       const checkpoints = latestCheckpoints(await readTopicToEnd(backupKafka, mm2CheckpointsTopic(source.name)));
+      // "This run" = since the previous backup point of this source (MM2 runs between backups, so the backup's
+      // growth during this run alone says little); a partition new since then counts from its start.
+      const previous = (await readBackupPoints(backupKafka, source.name)).points.find((p) => p.id !== id);
+      const previousEnd = new Map(previous?.topics.flatMap((t) => t.partitions.map((p) => [partitionKey(t.backupName, p.partition), p.backupEndOffset] as const)) ?? []);
 
       const topics: BackupTopic[] = [];
       let recordsThisRun = 0;
@@ -372,7 +368,7 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
           configs: configs.get(t.name) ?? {},
           partitions: t.partitions.map((p) => {
             const b = ends.get(p.partition) ?? { low: 0, high: 0 };
-            recordsThisRun += Math.max(0, b.high - (t.backupEndsBefore[p.partition] ?? 0));
+            recordsThisRun += Math.max(0, b.high - Math.max(b.low, previousEnd.get(partitionKey(t.backupName, p.partition)) ?? b.low));
             return {
               partition: p.partition,
               sourceStartOffset: p.start,

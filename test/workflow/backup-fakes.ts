@@ -33,7 +33,7 @@ export class FakeBackupWorld {
   activities(): BackupActivities {
     const capture: SourceCapture = {
       time: '2026-11-30T02:00:00.000Z',
-      topics: [{ name: 'orders', backupName: 'orders', partitionCount: 2, replicationFactor: 3, partitions: [{ partition: 0, start: 0, end: 10 }, { partition: 1, start: 0, end: 5 }], backupEndsBefore: { 0: 4, 1: 5 } }],
+      topics: [{ name: 'orders', backupName: 'orders', partitionCount: 2, replicationFactor: 3, partitions: [{ partition: 0, start: 0, end: 10 }, { partition: 1, start: 0, end: 5 }] }],
       partitions: 2,
       records: 15,
     };
