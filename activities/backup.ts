@@ -223,7 +223,7 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
       if (!(await isRunning(host))) throw new Error(`MirrorMaker 2 on ${host.name} exited right after it started: see ${host.kafka.logDir} on the host`);
     },
 
-    /** The source's matching topics with partition counts and start/end offsets, and the backup's end offsets, now. */
+    /** The source's matching topics with partition counts and start/end offsets, now. */
     async captureSourceOffsets(input: MirrorBackupSettings): Promise<SourceCapture> {
       const { source } = resolve(input);
       const time = new Date().toISOString();
