@@ -7,12 +7,14 @@ import { type Mm2BackupSettings, groupExcludes, matchesPatterns, mm2CheckpointsT
 import { type Mm2WorkStatus, checkpointKey, latestCheckpoints, latestWorkStatus, parseMm2OffsetRecord, partitionKey } from '../src/backup/mm2-records';
 import { type MirrorMakerState } from '../src/backup/mm2-lifecycle';
 import { catchUpStatus } from '../src/backup/catch-up';
+import { partitionSizes } from '../src/backup/log-dirs';
 import { invalidInput, unknownCluster, unsafeToProceed } from '../src/errors';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
 import { type Inventory, type InventoryHost } from '../src/inventory/schema';
 import { LIMITS } from '../src/limits';
 import { scrub } from '../src/redact';
 import { type MirrorBackupSettings } from '../src/runbooks/mirror-backup';
+import { runKafkaTool } from './cluster-reads';
 import { type ClusterRegistry, kafkaClient } from './clusters';
 import { earlierAttemptDetails, keepHeartbeating } from './heartbeat';
 import { followTopic, readTopicToEnd, topicEnds } from './kafka-topic-reader';
@@ -87,6 +89,9 @@ export interface BackupPointSummary {
   records: number;
   /** Records the backup gained since the previous backup point (all of them for the first). */
   recordsThisRun: number;
+  /** The backup topics' size on disk at the point, and its growth since the previous point; null when unknown. */
+  bytes: number | null;
+  bytesThisRun: number | null;
   /** Records MM2 had not yet replicated when the point was taken (0 once it reached the captured offsets). */
   lagRecords: number;
   groups: number;
@@ -171,6 +176,22 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
         }
       },
     );
+  };
+
+  /**
+   * Sizes of the backup topics' partitions, from kafka-log-dirs.sh on the first backup broker host that answers
+   * (kafkajs has no DescribeLogDirs). Reported, never decided on: null when no host answers.
+   */
+  const backupSizes = async (backup: Inventory, topics: string[]): Promise<Map<string, number> | null> => {
+    if (topics.length === 0) return new Map();
+    for (const host of backup.hosts.filter((h) => h.roles.includes('broker'))) {
+      try {
+        return partitionSizes(await runKafkaTool(shell, host, backup.bootstrapServers, backup.client.toolCommandConfig, 'kafka-log-dirs.sh', ['--describe', '--topic-list', topics.join(',')], { timeoutMs: 90_000 }));
+      } catch {
+        // the next broker host
+      }
+    }
+    return null;
   };
 
   return {
@@ -355,6 +376,7 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
       const previous = (await readBackupPoints(backupKafka, source.name)).points.find((p) => p.id !== id);
       const previousEnd = new Map(previous?.topics.flatMap((t) => t.partitions.map((p) => [partitionKey(t.backupName, p.partition), p.backupEndOffset] as const)) ?? []);
 
+      const sizes = await backupSizes(backup, capture.topics.map((t) => t.backupName));
       const topics: BackupTopic[] = [];
       let recordsThisRun = 0;
       for (const t of capture.topics) {
@@ -366,6 +388,7 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
           partitionCount: t.partitionCount,
           replicationFactor: t.replicationFactor,
           configs: configs.get(t.name) ?? {},
+          ...(sizes ? { backupBytes: t.partitions.reduce((n, p) => n + (sizes.get(partitionKey(t.backupName, p.partition)) ?? 0), 0) } : {}),
           partitions: t.partitions.map((p) => {
             const b = ends.get(p.partition) ?? { low: 0, high: 0 };
             recordsThisRun += Math.max(0, b.high - Math.max(b.low, previousEnd.get(partitionKey(t.backupName, p.partition)) ?? b.low));
@@ -419,6 +442,8 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
         partitions: capture.partitions,
         records: topics.reduce((n, t) => n + t.partitions.reduce((m, p) => m + p.backupEndOffset - p.backupStartOffset, 0), 0),
         recordsThisRun,
+        bytes: sizes ? topics.reduce((n, t) => n + (t.backupBytes ?? 0), 0) : null,
+        bytesThisRun: sizes ? topics.reduce((n, t) => n + Math.max(0, (t.backupBytes ?? 0) - (previous?.topics.find((q) => q.backupName === t.backupName)?.backupBytes ?? 0)), 0) : null,
         lagRecords: catchUp.lagRecords,
         groups: point.consumerGroups.length,
         aclsCaptured: acls.captured,
@@ -441,6 +466,8 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
           partitions: p.topics.reduce((n, t) => n + t.partitions.length, 0),
           records: p.topics.reduce((n, t) => n + t.partitions.reduce((m, q) => m + q.backupEndOffset - q.backupStartOffset, 0), 0),
           recordsThisRun: 0,
+          bytes: p.topics.every((t) => t.backupBytes !== undefined) ? p.topics.reduce((n, t) => n + (t.backupBytes ?? 0), 0) : null,
+          bytesThisRun: null,
           lagRecords: 0,
           groups: p.consumerGroups.length,
           aclsCaptured: p.acls.captured,

@@ -56,6 +56,8 @@ export const backupTopicSchema = z
     /** Topic-level config overrides on the source (what a restore sets when it creates the topic); defaults are not listed. */
     configs: z.record(boundedString(255), z.string().max(65_536).nullable()),
     partitions: z.array(backupPartitionSchema),
+    /** The backup topic's size on disk at the point (largest replica per partition, summed); absent when it could not be read. */
+    backupBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
   })
   .strict()
   .superRefine((t, ctx) => {

@@ -3,7 +3,7 @@
 export interface BackupReportInput {
   source: string;
   backup: string;
-  point: { id: string; topics: number; partitions: number; records: number; recordsThisRun: number; lagRecords: number; groups: number; aclsCaptured: boolean };
+  point: { id: string; topics: number; partitions: number; records: number; recordsThisRun: number; bytes: number | null; bytesThisRun: number | null; lagRecords: number; groups: number; aclsCaptured: boolean };
   mirrorMaker: { host: string; action: string }[];
   tasks: { connector: string; task: number | null; state: string; trace: string | null }[];
   waitedMs: number;
@@ -13,9 +13,9 @@ export function renderBackupReport(r: BackupReportInput): string {
   const lines = [
     `## Backup point ${r.point.id}: ${r.source} → ${r.backup}`,
     '',
-    `| topics | partitions | records in the backup | records this run | lag at end | consumer groups | ACLs |`,
-    `|---:|---:|---:|---:|---:|---:|---|`,
-    `| ${r.point.topics} | ${r.point.partitions} | ${r.point.records} | ${r.point.recordsThisRun} | ${r.point.lagRecords} | ${r.point.groups} | ${r.point.aclsCaptured ? 'captured' : 'none (no authorizer)'} |`,
+    `| topics | partitions | records in the backup | records this run | bytes in the backup | bytes this run | lag at end | consumer groups | ACLs |`,
+    `|---:|---:|---:|---:|---:|---:|---:|---:|---|`,
+    `| ${r.point.topics} | ${r.point.partitions} | ${r.point.records} | ${r.point.recordsThisRun} | ${r.point.bytes ?? 'unknown'} | ${r.point.bytesThisRun ?? 'unknown'} | ${r.point.lagRecords} | ${r.point.groups} | ${r.point.aclsCaptured ? 'captured' : 'none (no authorizer)'} |`,
     '',
     `MirrorMaker 2 reached the source's end offsets in ${(r.waitedMs / 1000).toFixed(1)} s.`,
     '',

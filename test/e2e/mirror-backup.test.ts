@@ -101,6 +101,11 @@ test('a Schedule created and triggered through the CLI backs the source up lossl
   const secondResult = JSON.parse(second.stdout.slice(second.stdout.indexOf('{'))) as MirrorBackupResult;
   expect(secondResult.mirrorMaker).toEqual([{ host: labs().mm2.name, action: 'leave-alone' }]);
   expect(secondResult.backupPoint).toMatchObject({ records: 660, recordsThisRun: 60, lagRecords: 0 });
+  // Sizes from kafka-log-dirs.sh on the backup broker: the 60 new records grew the backup.
+  expect(first.backupPoint.bytes).toBeGreaterThan(0);
+  expect(first.backupPoint.bytesThisRun).toBe(first.backupPoint.bytes);
+  expect(secondResult.backupPoint.bytesThisRun).toBeGreaterThan(0);
+  expect(secondResult.backupPoint.bytes).toBeGreaterThan(first.backupPoint.bytes ?? 0);
   expect(mm2Pid()).toBe(pid);
 
   // Another tasks.max is another config: MM2 restarts with it.
@@ -124,7 +129,7 @@ test('a Schedule created and triggered through the CLI backs the source up lossl
   expect(newest?.topics[0]?.partitions.reduce((n, p) => n + p.sourceEndOffset - p.sourceStartOffset, 0)).toBe(660);
   const billing = newest?.consumerGroups.find((g) => g.groupId === 'billing');
   expect(billing?.offsets.reduce((n, o) => n + o.committedOffset, 0)).toBe(250);
-  console.log(`backup e2e: first run waited ${first.markdown.match(/in ([\d.]+) s/)?.[1]} s; billing translated offsets ${JSON.stringify(billing?.offsets.map((o) => o.translatedOffset))}`);
+  console.log(`backup e2e: first run waited ${first.markdown.match(/in ([\d.]+) s/)?.[1]} s, ${first.backupPoint.bytes} bytes; second run ${secondResult.backupPoint.bytesThisRun} bytes; billing translated offsets ${JSON.stringify(billing?.offsets.map((o) => o.translatedOffset))}`);
 
   expect((await cli(env, ['schedule', 'delete', 'e2e-nightly-backup'])).code).toBe(0);
 });

@@ -79,7 +79,7 @@ export class FakeBackupWorld {
       writeBackupPoint: async (input, c, _catchUp, id) => {
         this.events.push('backup point');
         this.points.push(id);
-        return { id, time: c.time, sourceCluster: input.cluster, backupCluster: `${input.cluster}-backup`, topics: 1, partitions: 2, records: 15, recordsThisRun: 6, lagRecords: 0, groups: 1, aclsCaptured: false };
+        return { id, time: c.time, sourceCluster: input.cluster, backupCluster: `${input.cluster}-backup`, topics: 1, partitions: 2, records: 15, recordsThisRun: 6, bytes: 1500, bytesThisRun: 600, lagRecords: 0, groups: 1, aclsCaptured: false };
       },
       listBackupPoints: async () => ({ backupCluster: 'bak', points: [], unreadable: [] }),
     };

@@ -33,7 +33,7 @@ describe('mirrorBackup on fakes', () => {
     expect(world.events).toEqual(['write mm2-1', 'start mm2-1', 'capture', 'wait', 'backup point']);
     expect(r.mirrorMaker).toEqual([{ host: 'mm2-1', action: 'start' }]);
     expect(r.backupPoint.id).toBe('2026-11-30T02:00:00Z');
-    expect(r.markdown).toContain('| 1 | 2 | 15 | 6 | 0 | 1 |');
+    expect(r.markdown).toContain('| 1 | 2 | 15 | 6 | 1500 | 600 | 0 | 1 |');
   });
 
   test('running with exactly this config: left alone, and a second run changes nothing either', async () => {
