@@ -2,6 +2,7 @@ import { type Client } from '@temporalio/client';
 import { createApprovalActivities } from './approvals';
 import { type ClusterRegistry } from './clusters';
 import { createClusterReadActivities } from './cluster-reads';
+import { createBackupActivities } from './backup';
 import { createBrokerActivities } from './brokers';
 import { createInputActivities } from './inputs';
 import { createLockActivities } from './lock';
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReassignmentActivities(deps),
     ...createReassignmentPlanActivities(deps),
     ...createBrokerActivities(deps),
+    ...createBackupActivities(deps),
     ...createApprovalActivities(deps),
   };
 }

@@ -90,6 +90,17 @@ export const ACTIVITY_SUMMARIES: Summaries = {
   waitForQuorumCaughtUp: (_c, nodeId) => `wait for controller ${nodeId} caught up with the quorum`,
   waitForReassignment: (_c, moves) => `wait for ${count(moves.length, 'partition move')} to complete`,
   waitForReassignmentBatch: (_c, _ref, sel) => `wait for ${batch(sel)} to complete`,
+  // MirrorMaker 2 backup
+  planMirrorBackup: (input) => `plan the MirrorMaker 2 backup of ${input.cluster}`,
+  readMirrorMakerState: (_i, host) => `read the MirrorMaker 2 process and config on ${host}`,
+  writeMirrorMakerConfig: (_i, host) => `write the MirrorMaker 2 config on ${host}`,
+  stopMirrorMaker: (_i, host) => `stop MirrorMaker 2 on ${host}`,
+  startMirrorMaker: (_i, host) => `start MirrorMaker 2 on ${host}`,
+  captureSourceOffsets: (input) => `capture the end offsets of ${input.cluster}`,
+  waitForMirrorCatchUp: (_i, capture) => `wait for MirrorMaker 2 to reach the offsets of ${count(capture.partitions, 'partition')}`,
+  readMirrorMakerHealth: () => 'read the MirrorMaker 2 connector and task states',
+  writeBackupPoint: (_i, _c, _u, id) => `write backup point ${id}`,
+  listBackupPoints: (cluster) => `list the backup points of ${cluster}`,
 };
 
 /** The UI shows one line; a summary longer than this is cut. */

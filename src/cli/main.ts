@@ -3,13 +3,14 @@ import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parse as parseYaml } from 'yaml';
-import { abortUpdate, approveUpdate, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type RunbookProgress } from '../names';
+import { abortUpdate, approveUpdate, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type RunbookProgress, runbookWorkflowId } from '../names';
 import { RUNBOOKS } from '../runbooks/registry';
-import { checkStart, gateOwner, listRuns, RefusalCode, RunRefused, runState, sendUpdate, startRun } from '../run-operations';
+import { checkStart, gateOwner, listRuns, RefusalCode, RunRefused, runState, sendUpdate, startRun, taskQueue } from '../run-operations';
 import { serve } from '../serve/app';
 import { serveConfig, type ServeFlags } from '../serve/config';
 import { API_ACTIONS, newToken, tokenEntrySchema } from '../serve/tokens';
 import { connectClient } from '../temporal-connection';
+import { registerScheduleCommands, ScheduleRequestError } from './schedules';
 
 /** Exit codes: 0 done, 1 the run failed or was refused, 2 bad input or usage. */
 class CliError extends Error {
@@ -262,6 +263,15 @@ export function buildProgram(): Command {
       console.log(`token (shown once; give it to ${principal}): ${t.token}`);
       console.log(`token file entry:\n  - ${JSON.stringify(entry.data)}`);
     });
+  registerScheduleCommands(program, { client, taskQueue: () => taskQueue(), buildInput, uiBase, namespace });
+  program
+    .command('backups')
+    .description('backup points of a cluster')
+    .command('list')
+    .requiredOption('-c, --cluster <name>', 'the backed-up (source) cluster')
+    .option('--json', 'machine-readable output')
+    .description("backup points on the cluster's backup cluster, newest first")
+    .action(listBackupPoints);
   return program;
 }
 
@@ -284,12 +294,33 @@ async function runServer(flags: ServeFlags): Promise<void> {
   });
 }
 
+async function listBackupPoints(o: { cluster: string; json?: boolean }) {
+  const c = await client();
+  const r = (await c.workflow.execute('listBackups', {
+    taskQueue: taskQueue(),
+    workflowId: runbookWorkflowId('listBackups', o.cluster, new Date().toISOString().replace(/[:.]/g, '-')),
+    args: [{ cluster: o.cluster }],
+    workflowExecutionTimeout: '5 minutes',
+  })) as { backupCluster: string; points: { id: string; time: string; topics: number; partitions: number; records: number; groups: number; aclsCaptured: boolean }[]; unreadable: string[] };
+  if (o.json) {
+    console.log(JSON.stringify(r, null, 2));
+    return;
+  }
+  console.log(`backup points of ${o.cluster} on ${r.backupCluster}:`);
+  if (r.points.length === 0) console.log('  none');
+  else console.log(['ID'.padEnd(22), 'TIME'.padEnd(26), 'TOPICS', 'PARTITIONS', 'RECORDS'.padStart(12), 'GROUPS', 'ACLS'].join('  '));
+  for (const p of r.points) {
+    console.log([p.id.padEnd(22), p.time.padEnd(26), String(p.topics).padStart(6), String(p.partitions).padStart(10), String(p.records).padStart(12), String(p.groups).padStart(6), p.aclsCaptured ? 'yes' : 'no'].join('  '));
+  }
+  for (const u of r.unreadable) console.log(`  unreadable: ${u}`);
+}
+
 if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .then(() => process.exit(0))
     .catch((err: unknown) => {
       console.error(`error: ${(err as Error).message}`);
-      process.exit(err instanceof CliError ? err.exitCode : 1);
+      process.exit(err instanceof CliError ? err.exitCode : err instanceof ScheduleRequestError ? 2 : 1);
     });
 }
