@@ -1,6 +1,7 @@
 import { type Client } from '@temporalio/client';
 import { type ClusterRegistry } from './clusters';
 import { createClusterReadActivities } from './cluster-reads';
+import { createBackupActivities } from './backup';
 import { createBrokerActivities } from './brokers';
 import { createInputActivities } from './inputs';
 import { createLockActivities } from './lock';
@@ -26,6 +27,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReassignmentActivities(deps),
     ...createReassignmentPlanActivities(deps),
     ...createBrokerActivities(deps),
+    ...createBackupActivities(deps),
   };
 }
 

@@ -55,8 +55,13 @@ export const ACTIVITY_KINDS = {
   throttlesLeftOfPlan: Read, // a few admin requests and the stored plan
   findReplicasOnBrokers: Read, // the metadata
   describeDataDirs: Read, // the inventory, in memory
+  planMirrorBackup: Read, // the inventory and a render, in memory
+  readMirrorMakerState: Read, // a 30 s cat and a 30 s status over SSH
+  readMirrorMakerHealth: Read, // MM2's status topic read to its end (60 s at most)
+  listBackupPoints: Read, // our backup points topic read to its end (60 s at most)
 
   planReassignmentFor: Plan, // the metadata, the planner in memory, the plan written to three hosts
+  captureSourceOffsets: Plan, // topic metadata and offsets of the source and the backup, one request per topic
   fingerprintReassignmentFor: Plan, // the metadata and the planner, nothing stored
   planRollingRestartFor: Plan, // the metadata, the quorum (60 s per host tried) and every host, then the plan
 
@@ -78,6 +83,8 @@ export const ACTIVITY_KINDS = {
   electPreferredLeaders: Change, // one 120 s kafka-leader-election.sh
   electLeadersOfPlan: Change, // as electPreferredLeaders, for the stored plan's partitions
   discardReassignmentPlan: Change, // one rm per host holding the plan
+  writeMirrorMakerConfig: Change, // one 30 s SSH write
+  writeBackupPoint: Change, // admin reads of both clusters, two small topics read to their end (60 s each), one produce
 
   switchVersion: HeartbeatingChange, // may unpack an archive: up to 10 min
   restoreVersionLink: HeartbeatingChange, // as switchVersion, without the unpack
@@ -90,6 +97,8 @@ export const ACTIVITY_KINDS = {
   removeBatchThrottles: HeartbeatingChange, // the stored restore loaded, then removeThrottles
   submitReassignmentBatch: HeartbeatingChange, // the batch loaded, then submitReassignment
   cancelReassignmentBatch: HeartbeatingChange, // the batch loaded, then cancelReassignment
+  stopMirrorMaker: HeartbeatingChange, // a 120 s stop command, then up to 120 s until its status says stopped
+  startMirrorMaker: HeartbeatingChange, // a 120 s start command, up to 60 s until running, 5 s more to see it stay
 
   waitForProcessExit: Wait,
   waitForBrokerDeregistered: Wait,
@@ -99,6 +108,7 @@ export const ACTIVITY_KINDS = {
   waitForQuorumCaughtUp: Wait,
   waitForReassignment: Wait,
   waitForReassignmentBatch: Wait,
+  waitForMirrorCatchUp: Wait,
 } as const satisfies Record<keyof Activities, ActivityKind>;
 
 type NamesOfKind<K extends ActivityKind> = { [N in keyof Activities]: (typeof ACTIVITY_KINDS)[N] extends K ? N : never }[keyof Activities];

@@ -4,3 +4,4 @@ export { clusterLock } from './cluster-lock';
 export { reassignmentSlice, reassignPartitions } from './reassign-partitions';
 export { addBrokers, changeReplicationFactor, decommissionBroker, rebalanceLeaders } from './broker-runbooks';
 export { rollingRestart, rollingRestartSlice } from './rolling-restart';
+export { listBackups, mirrorBackup } from './mirror-backup';

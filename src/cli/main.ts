@@ -22,6 +22,7 @@ import {
 import { inputProblems } from '../runbooks/input';
 import { findRunbook, RUNBOOKS } from '../runbooks/registry';
 import { connectClient } from '../temporal-connection';
+import { registerScheduleCommands, ScheduleRequestError } from './schedules';
 
 /** Exit codes: 0 done, 1 the run failed or was refused, 2 bad input or usage. */
 class CliError extends Error {
@@ -304,7 +305,37 @@ export function buildProgram(): Command {
         console.log(JSON.stringify(ack));
       });
   }
+  registerScheduleCommands(program, { client, taskQueue: () => process.env.KAFKA_RUNBOOKS_TASK_QUEUE ?? TASK_QUEUE, buildInput, uiBase, namespace });
+  program
+    .command('backups')
+    .description('backup points of a cluster')
+    .command('list')
+    .requiredOption('-c, --cluster <name>', 'the backed-up (source) cluster')
+    .option('--json', 'machine-readable output')
+    .description("backup points on the cluster's backup cluster, newest first")
+    .action(listBackupPoints);
   return program;
+}
+
+async function listBackupPoints(o: { cluster: string; json?: boolean }) {
+  const c = await client();
+  const r = (await c.workflow.execute('listBackups', {
+    taskQueue: process.env.KAFKA_RUNBOOKS_TASK_QUEUE ?? TASK_QUEUE,
+    workflowId: runbookWorkflowId('listBackups', o.cluster, new Date().toISOString().replace(/[:.]/g, '-')),
+    args: [{ cluster: o.cluster }],
+    workflowExecutionTimeout: '5 minutes',
+  })) as { backupCluster: string; points: { id: string; time: string; topics: number; partitions: number; records: number; groups: number; aclsCaptured: boolean }[]; unreadable: string[] };
+  if (o.json) {
+    console.log(JSON.stringify(r, null, 2));
+    return;
+  }
+  console.log(`backup points of ${o.cluster} on ${r.backupCluster}:`);
+  if (r.points.length === 0) console.log('  none');
+  else console.log(['ID'.padEnd(22), 'TIME'.padEnd(26), 'TOPICS', 'PARTITIONS', 'RECORDS'.padStart(12), 'GROUPS', 'ACLS'].join('  '));
+  for (const p of r.points) {
+    console.log([p.id.padEnd(22), p.time.padEnd(26), String(p.topics).padStart(6), String(p.partitions).padStart(10), String(p.records).padStart(12), String(p.groups).padStart(6), p.aclsCaptured ? 'yes' : 'no'].join('  '));
+  }
+  for (const u of r.unreadable) console.log(`  unreadable: ${u}`);
 }
 
 if (require.main === module) {
@@ -313,6 +344,6 @@ if (require.main === module) {
     .then(() => process.exit(0))
     .catch((err: unknown) => {
       console.error(`error: ${(err as Error).message}`);
-      process.exit(err instanceof CliError ? err.exitCode : 1);
+      process.exit(err instanceof CliError ? err.exitCode : err instanceof ScheduleRequestError ? 2 : 1);
     });
 }

@@ -244,6 +244,13 @@ export const labKafkaCommands = {
   tool: '{{kafkaHome}}/bin/{{tool}}',
 } as const;
 
+/** MirrorMaker 2 in dedicated mode, by pid file (the config chooses the flows; nothing matched by pattern). */
+export const labMirrorMakerCommands = {
+  start: "KAFKA_PID_FILE={{pidFile}} LOG_DIR={{logDir}} KAFKA_HEAP_OPTS='-Xmx384m -Xms128m' {{kafkaHome}}/bin/connect-mirror-maker.sh -daemon {{configFile}}",
+  stop: 'KAFKA_PID_FILE={{pidFile}} {{kafkaHome}}/bin/kafka-server-stop.sh',
+  status: 'KAFKA_PID_FILE={{pidFile}} {{kafkaHome}}/bin/kafka-server-status.sh',
+} as const;
+
 export const labZookeeperCommands = {
   start: "KAFKA_PID_FILE={{pidFile}} LOG_DIR={{logDir}} KAFKA_HEAP_OPTS='-Xmx256m -Xms64m' {{kafkaHome}}/bin/zookeeper-server-start.sh -daemon {{configFile}}",
   stop: 'KAFKA_PID_FILE={{pidFile}} {{kafkaHome}}/bin/zookeeper-server-stop.sh',
@@ -275,7 +282,7 @@ export function buildLabInventory({ spec, hosts, paths, ssh, bootstrapServers: b
       ssh: { port: LAB_SSH_PORT, user: 'root', privateKeyFile: ssh.privateKey, knownHostsFile: ssh.knownHosts, strictHostKeyChecking: true },
       kafka: { commands: { ...labKafkaCommands } },
     },
-    hosts: hosts.map((h) => {
+    hosts: hosts.filter((h) => h.kind !== 'mm2').map((h) => {
       const p = paths.get(h.name);
       if (!p) throw new Error(`no paths for host ${h.name}`);
       return {

@@ -2,6 +2,7 @@ import { type z } from 'zod';
 import { addBrokersInput, changeReplicationFactorInput, decommissionBrokerInput, rebalanceLeadersInput } from './brokers';
 import { rollingRestartInput } from '../rolling/input';
 import { clusterHealthInput } from './cluster-health';
+import { mirrorBackupInput } from './mirror-backup';
 import { reassignPartitionsInput } from './reassignment';
 
 export interface RunbookEntry {
@@ -64,6 +65,13 @@ export const RUNBOOKS: Record<string, RunbookEntry> = {
     disruptive: true,
     summary: 'any reassignment goal (add/remove brokers, RF, leaders, explicit), planned, approved and throttled',
     doc: 'runbooks/reassignment.md',
+  },
+  'mirror-backup': {
+    workflowType: 'mirrorBackup',
+    schema: mirrorBackupInput,
+    disruptive: false,
+    summary: 'back a cluster up into its backup cluster with MirrorMaker 2 and record a backup point',
+    doc: 'runbooks/backup-restore.md',
   },
 };
 

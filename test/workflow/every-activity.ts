@@ -9,6 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import { replicasOnBrokers } from '../../activities/cluster-reads';
 import { createInputActivities } from '../../activities/inputs';
+import { FakeBackupWorld } from './backup-fakes';
 import { type ReassignmentPlanActivities, reassignmentPlanActivities } from '../../activities/reassignment-plan';
 import { MemoryPlanStore } from '../support/plan-store';
 import { withRollingPreflight } from '../support/rolling-preflight';
@@ -163,6 +164,7 @@ export class FakeWorld {
       canaryRoundTrip: async () => ({ partition: 0, offset: '0', roundTripMs: 1 }),
       wipeBrokerData: async () => ({ wiped: ['/var/lib/kafka/data'] }),
       ...createInputActivities(),
+      ...new FakeBackupWorld().activities(),
       describeDataDirs: async (_c, hosts) => hosts.map((host) => ({ host, dataDirs: ['/var/lib/kafka/data'] })),
     };
   }
