@@ -2,6 +2,7 @@ import { type Client } from '@temporalio/client';
 import { type ClusterRegistry } from './clusters';
 import { createClusterReadActivities } from './cluster-reads';
 import { createBackupActivities } from './backup';
+import { createRestoreActivities } from './restore';
 import { createBrokerActivities } from './brokers';
 import { createInputActivities } from './inputs';
 import { createLockActivities } from './lock';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createReassignmentPlanActivities(deps),
     ...createBrokerActivities(deps),
     ...createBackupActivities(deps),
+    ...createRestoreActivities(deps),
   };
 }
 

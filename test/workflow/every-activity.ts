@@ -10,6 +10,7 @@ import type { Activities } from '../../activities';
 import { replicasOnBrokers } from '../../activities/cluster-reads';
 import { createInputActivities } from '../../activities/inputs';
 import { FakeBackupWorld } from './backup-fakes';
+import { FakeRestoreWorld } from './restore-fakes';
 import { type ReassignmentPlanActivities, reassignmentPlanActivities } from '../../activities/reassignment-plan';
 import { MemoryPlanStore } from '../support/plan-store';
 import { withRollingPreflight } from '../support/rolling-preflight';
@@ -165,6 +166,7 @@ export class FakeWorld {
       wipeBrokerData: async () => ({ wiped: ['/var/lib/kafka/data'] }),
       ...createInputActivities(),
       ...new FakeBackupWorld().activities(),
+      ...new FakeRestoreWorld().activities(),
       describeDataDirs: async (_c, hosts) => hosts.map((host) => ({ host, dataDirs: ['/var/lib/kafka/data'] })),
     };
   }
