@@ -143,6 +143,7 @@ public class RestoreCopier {
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "10000");
+    if (Boolean.getBoolean("restore.noCrcCheck")) p.put(ConsumerConfig.CHECK_CRCS_CONFIG, "false");
     p.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, String.valueOf(64 << 20));
     p.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, String.valueOf(8 << 20));
     p.put(ConsumerConfig.RECEIVE_BUFFER_CONFIG, String.valueOf(4 << 20));
@@ -183,9 +184,52 @@ public class RestoreCopier {
     }
   }
 
+  /** Workers, each with its own consumer and producer over a share of the partitions: one client thread pair cannot keep up with a broker. */
+  private static final int WORKERS = Integer.getInteger("restore.workers", 4);
+  /** Set by the first worker that fails: the others stop too, and the copy exits non-zero. */
+  private static volatile boolean aborting = false;
+
   private static int copy(String sourceTopic, String targetTopic, List<Range> ranges, Properties source, Properties target) throws Exception {
     long started = System.currentTimeMillis();
     Map<Integer, Long> ends = targetEnds(target, targetTopic, ranges);
+    int workers = Math.max(1, Math.min(WORKERS, ranges.size()));
+    List<List<Range>> shares = new ArrayList<>();
+    for (int i = 0; i < workers; i++) shares.add(new ArrayList<>());
+    for (int i = 0; i < ranges.size(); i++) shares.get(i % workers).add(ranges.get(i));
+    long[][] results = new long[workers][];
+    List<Thread> threads = new ArrayList<>();
+    for (int i = 0; i < workers; i++) {
+      final int w = i;
+      Thread t = new Thread(() -> {
+        try {
+          results[w] = copyShare(sourceTopic, targetTopic, shares.get(w), ends, source, target);
+        } catch (Exception e) {
+          aborting = true;
+          emit("FAILED " + e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).replace('\n', ' '));
+          results[w] = new long[] {1, 0, 0};
+        }
+      }, "copier-" + i);
+      t.start();
+      threads.add(t);
+    }
+    for (Thread t : threads) t.join();
+    long copied = 0;
+    long bytes = 0;
+    int code = 0;
+    for (long[] r : results) {
+      if (r == null || r[0] != 0) code = 1;
+      else {
+        copied += r[1];
+        bytes += r[2];
+      }
+    }
+    if (code != 0) return 1;
+    emit("SUMMARY copied=" + copied + " bytes=" + bytes + " ms=" + (System.currentTimeMillis() - started));
+    return 0;
+  }
+
+  /** Copies some partitions with one consumer and one producer; returns {exit code, records on the target, bytes}. */
+  private static long[] copyShare(String sourceTopic, String targetTopic, List<Range> ranges, Map<Integer, Long> ends, Properties source, Properties target) throws Exception {
     Map<TopicPartition, CopyState> states = new HashMap<>();
     KafkaConsumer<byte[], byte[]> in = consumer(source, "kafka-runbooks-restore-copier");
     List<TopicPartition> assigned = new ArrayList<>();
@@ -201,7 +245,7 @@ public class RestoreCopier {
       }
       if (end < startTgt) {
         emit("FAILED " + r.partition + " the target partition ends at " + end + ", before this restore's first record at " + r.base + ": it was truncated or recreated");
-        return 1;
+        return new long[] {1, 0, 0};
       }
       CopyState s = new CopyState(r);
       s.skip = end - startTgt;
@@ -215,7 +259,7 @@ public class RestoreCopier {
       if (startSrc >= r.to) {
         if (s.skip > 0) {
           emit("FAILED " + r.partition + " the target holds " + s.skip + " records more than the backup range: another writer?");
-          return 1;
+          return new long[] {1, 0, 0};
         }
         s.reading = false;
         continue;
@@ -244,7 +288,7 @@ public class RestoreCopier {
     KafkaProducer<byte[], byte[]> out = new KafkaProducer<>(pp);
     try {
       long lastProgress = 0;
-      while (failure.get() == null) {
+      while (failure.get() == null && !aborting) {
         boolean anyReading = false;
         for (CopyState s : states.values()) anyReading |= s.reading;
         if (!anyReading) break;
@@ -312,31 +356,31 @@ public class RestoreCopier {
       out.flush();
     } finally {
       in.close(Duration.ofSeconds(5));
-      if (failure.get() != null) {
+      if (failure.get() != null || aborting) {
         // Whatever is still in flight may or may not land; a retry counts what did, from the target's end.
         out.close(Duration.ZERO);
       } else {
         out.close(Duration.ofSeconds(30));
       }
     }
-    if (failure.get() != null) {
+    if (failure.get() != null || aborting) {
+      aborting = true;
       for (CopyState s : states.values()) progress("PROGRESS", s);
-      emit("FAILED " + failure.get());
-      return 1;
+      if (failure.get() != null) emit("FAILED " + failure.get());
+      return new long[] {1, 0, 0};
     }
     long copied = 0;
     long bytes = 0;
     for (CopyState s : states.values()) {
       if (s.copied != s.copiedBefore + s.sentCount) {
         emit("FAILED " + s.range.partition + " sent " + s.sentCount + " records but " + (s.copied - s.copiedBefore) + " were acknowledged");
-        return 1;
+        return new long[] {1, 0, 0};
       }
       progress("DONE", s);
       copied += s.copied;
       bytes += s.bytes;
     }
-    emit("SUMMARY copied=" + copied + " bytes=" + bytes + " ms=" + (System.currentTimeMillis() - started));
-    return 0;
+    return new long[] {0, copied, bytes};
   }
 
   private static void progress(String kind, CopyState s) {
