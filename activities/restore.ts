@@ -135,7 +135,8 @@ async function withAdmin<T>(inv: Inventory, fn: (admin: Admin) => Promise<T>): P
   }
 }
 
-function chooseBackupPoint(points: BackupPoint[], input: RestoreFromBackupParsed): BackupPoint {
+/** The backup point a restore uses: the one named, else the oldest taken at or after `at`, else the latest. `points` newest first. */
+export function chooseBackupPoint(points: BackupPoint[], input: RestoreFromBackupParsed): BackupPoint {
   if (input.backupPoint) {
     const p = points.find((x) => x.id === input.backupPoint);
     if (!p) throw invalidInput(`backupPoint: no backup point "${input.backupPoint}" on ${input.backupCluster} (it holds ${points.length}: ${points.slice(0, 5).map((x) => x.id).join(', ')})`);

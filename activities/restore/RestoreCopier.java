@@ -291,6 +291,8 @@ public class RestoreCopier {
     pp.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(1 << 20));
     pp.put(ProducerConfig.BUFFER_MEMORY_CONFIG, String.valueOf(128L << 20));
     pp.put(ProducerConfig.SEND_BUFFER_CONFIG, String.valueOf(4 << 20));
+    // Requests carrying many partitions' batches: five in flight per connection is the idempotent producer's limit.
+    pp.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(16 << 20));
     // A broker restart is ridden out by the producer's own retries; only a record still unwritten after this fails the copy.
     pp.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "300000");
     pp.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, "30000");

@@ -1,3 +1,4 @@
+import { chooseBackupPoint } from '../../../activities/restore';
 import { type BackupPoint } from '../../../src/backup/manifest';
 import { restoreFromBackupInput } from '../../../src/restore/input';
 import { planRestore, renderRestorePlan, type RestoreFacts } from '../../../src/restore/plan';
@@ -96,5 +97,19 @@ describe('restoreFromBackup input', () => {
     expect(problems({ cluster: 'a', backupCluster: 'a' })).toEqual(['backupCluster: must not be the target cluster itself']);
     expect(problems({ cluster: 'a', backupCluster: 'b', at: 'yesterday' })[0]).toContain('at: must be an ISO 8601 date-time');
     expect(problems({ cluster: 'a', backupCluster: 'b', existing: 'overwrite' })[0]).toContain('existing');
+  });
+});
+
+describe('which backup point', () => {
+  const p = (id: string) => ({ ...point(), id, time: `${id}.000Z`.replace('Z.000Z', '.000Z') });
+  // Newest first, as readBackupPoints returns them.
+  const points = [p('2026-11-30T02:00:00Z'), p('2026-11-29T02:00:00Z'), p('2026-11-28T02:00:00Z')];
+  test('named; else the oldest taken at or after `at`; else the latest; none is a refusal', () => {
+    expect(chooseBackupPoint(points, input({ backupPoint: '2026-11-28T02:00:00Z' })).id).toBe('2026-11-28T02:00:00Z');
+    expect(chooseBackupPoint(points, input({ at: '2026-11-28T12:00:00Z' })).id).toBe('2026-11-29T02:00:00Z');
+    expect(chooseBackupPoint(points, input({ at: '2026-12-01T00:00:00Z' })).id).toBe('2026-11-30T02:00:00Z');
+    expect(chooseBackupPoint(points, input()).id).toBe('2026-11-30T02:00:00Z');
+    expect(() => chooseBackupPoint(points, input({ backupPoint: 'nope' }))).toThrow('backupPoint: no backup point "nope" on bak');
+    expect(() => chooseBackupPoint([], input())).toThrow('no backup point of prod on bak');
   });
 });
