@@ -4,7 +4,7 @@ import { unsafeToProceed } from '../src/errors';
 import { copierKeyFor } from '../src/restore/keys';
 import { type RestoreFromBackupInput, restoreFromBackupInput } from '../src/restore/input';
 import { type CopyRange, renderRestorePlan, type RestorePlan, TopicAction } from '../src/restore/plan';
-import { compareDigests, renderVerifyTable, translateToTarget, type VerifyReport, verifyReport, type VerifyRow } from '../src/restore/verify';
+import { compareDigests, renderVerifyTable, translateToTarget, verifyReport, type VerifyRow, verifySummary, type VerifySummary } from '../src/restore/verify';
 import { formatSeconds } from '../src/restore/copier';
 import { clusterNamedIn } from '../src/runbooks/input';
 import { ActivityKind, parsedInput, proxyOfKind, proxyWaits } from './activity-options';
@@ -19,7 +19,7 @@ export interface RestoreFromBackupResult {
   backupPoint: string;
   plan: { topicsCreated: string[]; topicsAppended: string[]; records: number };
   copy: { records: number; skippedAsWritten: number; ms: number };
-  verification: VerifyReport;
+  verification: VerifySummary;
   groups: { set: string[]; offsets: GroupOffsetsToSet[] };
   markdown: string;
 }
@@ -98,7 +98,7 @@ export async function restoreFromBackup(rawInput: RestoreFromBackupInput): Promi
       backupPoint: restorePlan.backupPointId,
       plan: { topicsCreated: toCreate.map((t) => t.name), topicsAppended: restorePlan.topics.filter((t) => t.action === TopicAction.Append).map((t) => t.name), records: restorePlan.totalRecords },
       copy: { records, skippedAsWritten: copied.reduce((n, r) => n + r.skippedAsWritten, 0), ms: copied.reduce((n, r) => n + r.ms, 0) },
-      verification,
+      verification: verifySummary(verification),
       groups: { set, offsets },
       markdown,
     };

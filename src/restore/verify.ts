@@ -52,14 +52,28 @@ export function verifyReport(rows: VerifyRow[]): VerifyReport {
   return { rows, mismatches: rows.filter((r) => !r.countsMatch || !r.digestsMatch).map((r) => `${r.topic}/${r.partition}`) };
 }
 
-/** The report table: one row per partition, digests shortened. */
-export function renderVerifyTable(report: VerifyReport): string {
+/** What a run returns: totals and the mismatches, not every row (a large restore's rows would not fit a payload). */
+export interface VerifySummary {
+  partitions: number;
+  records: number;
+  mismatches: string[];
+}
+
+export function verifySummary(report: VerifyReport): VerifySummary {
+  return { partitions: report.rows.length, records: report.rows.reduce((n, r) => n + Math.max(0, r.targetRecords), 0), mismatches: report.mismatches };
+}
+
+/** The report table: one row per partition (mismatches first, at most maxRows), digests shortened. */
+export function renderVerifyTable(report: VerifyReport, maxRows = 200): string {
   const lines = ['| topic | partition | backup records | target records | digest (SHA-256, first 12) | result |', '|---|---:|---:|---:|---|---|'];
-  for (const r of report.rows) {
+  const bad = (r: VerifyRow) => !r.countsMatch || !r.digestsMatch;
+  const ordered = [...report.rows.filter(bad), ...report.rows.filter((r) => !bad(r))];
+  for (const r of ordered.slice(0, maxRows)) {
     const digest = r.digestsMatch ? r.backupDigest.slice(0, 12) : `${r.backupDigest.slice(0, 12)} ≠ ${r.targetDigest.slice(0, 12)}`;
     const result = r.countsMatch && r.digestsMatch ? 'ok' : !r.countsMatch ? 'COUNT MISMATCH' : 'DIGEST MISMATCH';
     lines.push(`| ${r.topic} | ${r.partition} | ${r.backupRecords} | ${r.targetRecords} | ${digest} | ${result} |`);
   }
+  if (ordered.length > maxRows) lines.push(`| … ${ordered.length - maxRows} more partitions, all matching | | | | | |`);
   return lines.join('\n');
 }
 

@@ -1,4 +1,4 @@
-import { compareDigests, renderVerifyTable, translateToTarget, verifyReport } from '../../../src/restore/verify';
+import { compareDigests, renderVerifyTable, translateToTarget, verifyReport, verifySummary } from '../../../src/restore/verify';
 
 const d = (partition: number, count: number, c: string) => ({ partition, count, sha256: c.repeat(64), end: count });
 
@@ -31,5 +31,18 @@ describe('verification', () => {
     expect(translateToTarget(40, range, undefined)).toBe(128);
     expect(translateToTarget(55, range, undefined)).toBe(128);
     expect(() => translateToTarget(20, range, undefined)).toThrow('no record count');
+  });
+});
+
+describe('the report of a large restore', () => {
+  test('mismatches come first; the table stops at maxRows; the summary keeps totals and mismatches only', () => {
+    const backup = Array.from({ length: 300 }, (_, i) => d(i, 10, 'a'));
+    const target = backup.map((x) => (x.partition === 250 ? d(250, 10, 'b') : x));
+    const report = verifyReport(compareDigests('big', backup, target));
+    const table = renderVerifyTable(report, 5).split('\n');
+    expect(table[2]).toContain('| big | 250 |');
+    expect(table).toHaveLength(2 + 5 + 1);
+    expect(table[7]).toContain('… 295 more partitions, all matching');
+    expect(verifySummary(report)).toEqual({ partitions: 300, records: 3000, mismatches: ['big/250'] });
   });
 });
