@@ -58,6 +58,8 @@ async function main(): Promise<void> {
     const copierMs = Date.now() - c0;
     if (copier.code !== 0) throw new Error(`copier failed: ${copier.stdout.split('\n').filter((l) => l.startsWith('FAILED')).join('; ')} ${copier.stderr}`);
     const copied = Number(/SUMMARY copied=(\d+)/.exec(copier.stdout)?.[1]);
+    // The copier's own clock: from its first client call to its last acknowledgement (no JVM start, no compile).
+    const copyPhaseMs = Number(/SUMMARY .* ms=(\d+)/.exec(copier.stdout)?.[1]);
 
     const k0 = Date.now();
     const pipes = ends.map((o) => run('bash', ['-c', `set -o pipefail; kcat -C -b ${bootstrap} -t src -p ${o.partition} -o beginning -e -q -K '\\t' | kcat -P -b ${bootstrap} -t dst-kcat -p ${o.partition} -K '\\t'`]));
@@ -78,9 +80,10 @@ async function main(): Promise<void> {
       console.log(`| ${name} | ${records} | ${(ms / 1000).toFixed(1)} s | ${Math.round(records / (ms / 1000)).toLocaleString('en-US')} | ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} | ${same ? 'yes' : 'no'} |`);
     console.log('\n| copier | records | time | records/s | MB/s | identical to the source (key, value, headers, timestamp) |');
     console.log('|---|---:|---:|---:|---:|---|');
-    row('RestoreCopier (Kafka Java client, 1 JVM, 8 partitions)', copied, copierMs, src === dstCopier);
+    row('RestoreCopier (Kafka Java client, 1 JVM, 8 partitions), wall: JVM start and source compile included', copied, copierMs, src === dstCopier);
+    row('RestoreCopier, copy phase only', copied, copyPhaseMs, src === dstCopier);
     row('kcat -C | kcat -P (8 pipes)', kcatRecords, kcatMs, src === dstKcat);
-    console.log(`\ncopier / kcat throughput: ${(kcatMs / copierMs).toFixed(2)}x`);
+    console.log(`\ncopier / kcat throughput: ${(kcatMs / copierMs).toFixed(2)}x wall, ${(kcatMs / copyPhaseMs).toFixed(2)}x copy phase`);
   } finally {
     await labDown(LAB.name);
   }
