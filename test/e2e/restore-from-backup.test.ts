@@ -136,11 +136,15 @@ test('into a fresh cluster up to a date-time in the middle, with the worker SIGK
   const total = 240_000;
   expect(await produceBackupTraffic(source.bootstrapServers, 'events', 6, 0, total)).toBe(total);
   await backupNow();
+  // The records' CreateTime is early 2026, long before either backup point: name the newest, which holds `events`.
+  const listed = await cli(env, ['backups', 'list', '-c', source.name, '--json']);
+  const newest = (JSON.parse(listed.stdout) as { points: { id: string }[] }).points[0]?.id;
+  expect(newest).toBeDefined();
   // The cut: every record stamped at or before it (records 0..cut-1) and none after.
   const cut = 150_000;
   const at = new Date(FIRST_TS + cut - 1).toISOString();
 
-  const handle = await startRestore(`restore-fresh-${Date.now()}`, { cluster: fresh.name, backupCluster: backup.name, sourceCluster: source.name, at, topics: { include: ['events'] }, groupOffsets: 'none', partitionsPerCopy: 1, parallelCopies: 1 });
+  const handle = await startRestore(`restore-fresh-${Date.now()}`, { cluster: fresh.name, backupCluster: backup.name, sourceCluster: source.name, backupPoint: newest, at, topics: { include: ['events'] }, groupOffsets: 'none', partitionsPerCopy: 1, parallelCopies: 1 });
   const running = (step: string) => eventually(`step ${step}`, () => handle.query(progressQuery), (p) => p.currentStep === step, 300_000);
   const result = approveAlong(handle, ['restore']);
 
