@@ -1,8 +1,9 @@
 import { type WorkflowHandle } from '@temporalio/client';
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { addMirrorMakerHost, type LabCluster, labDown, labUp } from '../../src/lab';
+import { addMirrorMakerHost, type LabCluster, labDown, type LabHost, labUp } from '../../src/lab';
 import { approveUpdate, progressQuery } from '../../src/names';
 import { type RestoreFromBackupResult } from '../../workflows/restore-from-backup';
 import { produceBackupTraffic, readTopicWithKcat, type ReadRecord } from './support/backup-lab';
@@ -31,6 +32,7 @@ const getEnv = useDevServer();
 let source: LabCluster;
 let backup: LabCluster;
 let fresh: LabCluster;
+let mm2: LabHost;
 let env: NodeJS.ProcessEnv;
 let worker: WorkerProcess | undefined;
 const execFileP = promisify(execFile);
@@ -38,7 +40,7 @@ const execFileP = promisify(execFile);
 beforeAll(async () => {
   for (const l of [FRESH, BACKUP, SOURCE]) await labDown(l.name);
   [source, backup, fresh] = await Promise.all([labUp({ ...SOURCE, brokers: 3 }), labUp({ ...BACKUP, brokers: 1 }), labUp({ ...FRESH, brokers: 3 })]);
-  await addMirrorMakerHost(source.name, backup.name);
+  mm2 = await addMirrorMakerHost(source.name, backup.name);
   env = stackEnv(getEnv(), [source.inventoryPath, backup.inventoryPath, fresh.inventoryPath], TASK_QUEUE);
   worker = await startWorker(env);
 }, 420_000);
@@ -64,19 +66,38 @@ async function startRestore(workflowId: string, input: Record<string, unknown>):
 /** Approves each gate when the run reaches it (the run may end first, e.g. without groups to set). */
 async function approveAlong(handle: WorkflowHandle, gates: string[]): Promise<RestoreFromBackupResult> {
   const result = handle.result() as Promise<RestoreFromBackupResult>;
-  result.catch(() => undefined);
+  let ended = false;
+  result.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
   for (const gate of gates) {
     const waiting = async () => {
-      for (;;) {
+      while (!ended) {
         const p = await handle.query(progressQuery).catch(() => null);
         if (p?.pendingGates.some((g) => g.name === gate)) return true;
         await new Promise((r) => setTimeout(r, 500));
       }
+      return false;
     };
     if (!(await Promise.race([waiting(), result.then(() => false, () => false)]))) break;
     await handle.executeUpdate(approveUpdate, { args: [{ gate, approver: 'e2e-test', reason: 'restore test' }] });
   }
   return result;
+}
+
+/** Stops MirrorMaker 2 on its lab host (SIGTERM to the pid it recorded) and waits until it is gone. */
+async function stopMirrorMaker(host: LabHost): Promise<void> {
+  const pid = Number(readFileSync(host.paths.pidFile, 'utf8').trim());
+  process.kill(pid, 'SIGTERM');
+  await eventually('MirrorMaker 2 stopped', async () => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  }, (gone) => gone, 60_000);
 }
 
 /** Reads a topic with a consumer group (kcat, librdkafka), committing as it goes, until the end of every partition. */
@@ -101,6 +122,10 @@ test('disaster: the source topic is deleted; the restore rebuilds it, verified, 
   await backupNow();
   const original = await readTopicWithKcat(source.bootstrapServers, 'orders');
   const committed = await a.fetchOffsets({ groupId: 'billing', topics: ['orders'] });
+
+  // Restoring into the source: the backup stops first, or MM2 would recreate the deleted topic (its consumer
+  // asks for it, and the brokers create topics on demand) and mirror the restored records back.
+  await stopMirrorMaker(mm2);
 
   // The disaster.
   await a.deleteTopics({ topics: ['orders'] });
