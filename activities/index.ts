@@ -3,6 +3,7 @@ import { createApprovalActivities } from './approvals';
 import { type ClusterRegistry } from './clusters';
 import { createClusterReadActivities } from './cluster-reads';
 import { createBackupActivities } from './backup';
+import { createRestoreActivities } from './restore';
 import { createBrokerActivities } from './brokers';
 import { createInputActivities } from './inputs';
 import { createLockActivities } from './lock';
@@ -34,6 +35,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createBrokerActivities(deps),
     ...createBackupActivities(deps),
     ...createApprovalActivities(deps),
+    ...createRestoreActivities(deps),
   };
 }
 

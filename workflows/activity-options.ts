@@ -67,8 +67,12 @@ export const ACTIVITY_KINDS = {
   verifyActorAttestation: Read, // a local activity: one HMAC
 
   notifyWebhooks: Notify, // each webhook in parallel: 3 attempts of 5 s, 1 s and 2 s apart
+  readRestoreBases: Read, // one ListOffsets per restored topic
+  readTargetGroupStates: Read, // one DescribeGroups
+  targetOffsetsAtTime: Read, // two ListOffsets per topic
 
   planReassignmentFor: Plan, // the metadata, the planner in memory, the plan written to three hosts
+  planRestoreFor: Plan, // our backup points topic read (60 s at most), ListOffsets by time per topic, target metadata and groups
   captureSourceOffsets: Plan, // topic metadata and offsets of the source and the backup, one request per topic
   fingerprintReassignmentFor: Plan, // the metadata and the planner, nothing stored
   planRollingRestartFor: Plan, // the metadata, the quorum (60 s per host tried) and every host, then the plan
@@ -92,6 +96,8 @@ export const ACTIVITY_KINDS = {
   electLeadersOfPlan: Change, // as electPreferredLeaders, for the stored plan's partitions
   discardReassignmentPlan: Change, // one rm per host holding the plan
   writeMirrorMakerConfig: Change, // one 30 s SSH write
+  createRestoreTopics: Change, // one CreateTopics waiting for leaders, one metadata read
+  setRestoredGroupOffsets: Change, // one DescribeGroups, one OffsetCommit per group and topic
   writeBackupPoint: Change, // admin reads of both clusters, two small topics read to their end (60 s each), one produce
 
   switchVersion: HeartbeatingChange, // may unpack an archive: up to 10 min
@@ -108,6 +114,9 @@ export const ACTIVITY_KINDS = {
   stopMirrorMaker: HeartbeatingChange, // a 120 s stop command, then up to 120 s until its status says stopped
   startMirrorMaker: HeartbeatingChange, // a 120 s start command, up to 60 s until running, 5 s more to see it stay
 
+  // The copy and its verification run as long as the data needs: scheduled with the user's copyTimeoutMinutes, heartbeating like a wait.
+  copyRestoreRange: Wait,
+  digestRestoreRange: Wait,
   waitForProcessExit: Wait,
   waitForBrokerDeregistered: Wait,
   waitForBrokerRegistered: Wait,

@@ -101,6 +101,15 @@ export const ACTIVITY_SUMMARIES: Summaries = {
   readMirrorMakerHealth: () => 'read the MirrorMaker 2 connector and task states',
   writeBackupPoint: (_i, _c, _u, id) => `write backup point ${id}`,
   listBackupPoints: (cluster) => `list the backup points of ${cluster}`,
+  // Restore from a backup point
+  planRestoreFor: (input) => `plan the restore into ${input.cluster}`,
+  createRestoreTopics: (cluster, topics) => `create ${count(topics.length, 'topic')} on ${cluster}`,
+  readRestoreBases: (cluster, topics) => `read the end offsets of ${count(topics.length, 'restored topic')} on ${cluster}`,
+  copyRestoreRange: (job) => `copy ${job.range.topic} partitions ${list(job.range.partitions.map((p) => p.partition))} on ${job.copyHost}`,
+  digestRestoreRange: (job) => `verify ${job.topic} partitions ${list(job.partitions.map((p) => p.partition))} on both sides`,
+  readTargetGroupStates: (cluster, groups) => `read the state of ${count(groups.length, 'consumer group')} on ${cluster}`,
+  targetOffsetsAtTime: (cluster, topics) => `find the offsets at a time in ${count(topics.length, 'topic')} of ${cluster}`,
+  setRestoredGroupOffsets: (cluster, groups) => `set the offsets of ${count(groups.length, 'consumer group')} on ${cluster}`,
 };
 
 /** The UI shows one line; a summary longer than this is cut. */

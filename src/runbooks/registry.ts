@@ -3,6 +3,7 @@ import { addBrokersInput, changeReplicationFactorInput, decommissionBrokerInput,
 import { rollingRestartInput } from '../rolling/input';
 import { clusterHealthInput } from './cluster-health';
 import { mirrorBackupInput } from './mirror-backup';
+import { restoreFromBackupInput } from '../restore/input';
 import { reassignPartitionsInput } from './reassignment';
 
 export interface RunbookEntry {
@@ -71,6 +72,13 @@ export const RUNBOOKS: Record<string, RunbookEntry> = {
     schema: mirrorBackupInput,
     disruptive: false,
     summary: 'back a cluster up into its backup cluster with MirrorMaker 2 and record a backup point',
+    doc: 'runbooks/backup-restore.md',
+  },
+  'restore-from-backup': {
+    workflowType: 'restoreFromBackup',
+    schema: restoreFromBackupInput,
+    disruptive: true,
+    summary: 'restore topics and consumer group offsets from a MirrorMaker 2 backup point: planned, approved, copied losslessly, verified',
     doc: 'runbooks/backup-restore.md',
   },
 };

@@ -11,6 +11,7 @@ import { replicasOnBrokers } from '../../activities/cluster-reads';
 import { createInputActivities } from '../../activities/inputs';
 import { FakeBackupWorld } from './backup-fakes';
 import { noApprovalActivities } from '../support/approvals';
+import { FakeRestoreWorld } from './restore-fakes';
 import { type ReassignmentPlanActivities, reassignmentPlanActivities } from '../../activities/reassignment-plan';
 import { MemoryPlanStore } from '../support/plan-store';
 import { withRollingPreflight } from '../support/rolling-preflight';
@@ -167,6 +168,7 @@ export class FakeWorld {
       ...createInputActivities(),
       ...new FakeBackupWorld().activities(),
       ...noApprovalActivities(),
+      ...new FakeRestoreWorld().activities(),
       describeDataDirs: async (_c, hosts) => hosts.map((host) => ({ host, dataDirs: ['/var/lib/kafka/data'] })),
     };
   }
