@@ -4,6 +4,7 @@ import { type Actor, type Attestation, type AttestationAction, unauthenticatedAc
 import { approvalPolicyOf, type RunApprovalSettings } from '../src/approvals/inventory';
 import { expandHome } from '../src/inventory/load';
 import { genericBody, isSlackUrl, type RunNotice, slackBody } from '../src/notifications/bodies';
+import { activityContext } from './heartbeat';
 import { type ClusterRegistry } from './clusters';
 import { readSecret } from './ssh';
 
@@ -91,7 +92,14 @@ export function createApprovalActivities(deps: ApprovalDeps) {
      */
     async verifyActorAttestation(check: AttestationCheck): Promise<{ actor: Actor; problem: string | null }> {
       const a = check.attestation;
-      const key = deps.attestationKey?.() ?? null;
+      let key: Buffer | null;
+      try {
+        key = deps.attestationKey?.() ?? null;
+      } catch (err) {
+        // A missing or short key file must not turn an abort into a refusal: the request is taken, unauthenticated.
+        activityContext()?.log.warn('the attestation key could not be read', { error: (err as Error).message });
+        return { actor: unauthenticatedActor(check.claimed), problem: 'this worker could not read its attestation key' };
+      }
       if (!key) return { actor: unauthenticatedActor(check.claimed), problem: 'this worker has no attestation key' };
       const fields = { workflowId: check.workflowId, action: check.action, principal: a.principal, issuedAt: a.issuedAt, ...(check.gate !== undefined ? { gate: check.gate } : {}), ...(a.via !== undefined ? { via: a.via } : {}) };
       if (!verifyAttestation(key, fields, a.mac)) return { actor: unauthenticatedActor(check.claimed), problem: 'its attestation did not verify (wrong run, gate or action, altered, or expired)' };
