@@ -18,6 +18,8 @@ export interface ObservedRun {
   temporalStatus: string;
   /** When it ended; null while it runs. */
   closeTime?: string | null;
+  /** This run of the workflow ID: a result read by ID alone would follow a newer run with the same ID. */
+  runId?: string;
 }
 
 /** What the metrics read from Temporal; a fake in unit tests. */
@@ -29,7 +31,7 @@ export interface MetricsSource {
   closedSince(since: Date): Promise<ObservedRun[]>;
   progress(workflowId: string): Promise<RunbookProgress | null>;
   /** The result of a run that completed, or null. */
-  result(workflowId: string): Promise<unknown>;
+  result(workflowId: string, runId?: string): Promise<unknown>;
 }
 
 /** Step names carry node names and batch numbers; digits become N so the label's values stay few. */
@@ -136,7 +138,7 @@ export class RunbookMetrics {
         if (p) this.observeSteps(run, p);
         this.observed.delete(run.workflowId);
         if (run.temporalStatus !== 'Completed') continue;
-        const result = await this.guarded(() => this.source.result(run.workflowId));
+        const result = await this.guarded(() => this.source.result(run.workflowId, run.runId));
         const cluster = run.cluster ?? '';
         const nodes = nodesRestartedBy(run.runbook, result);
         const bytes = bytesMovedBy(run.runbook, result);
@@ -194,6 +196,7 @@ export function temporalMetricsSource(client: Client): MetricsSource {
         cluster: w.typedSearchAttributes.get(SA_CLUSTER) ?? null,
         temporalStatus: w.status.name === 'RUNNING' ? 'Running' : titleCase(w.status.name),
         closeTime: w.closeTime?.toISOString() ?? null,
+        runId: w.runId,
       });
       if (out.length >= limit) break;
     }
@@ -211,7 +214,8 @@ export function temporalMetricsSource(client: Client): MetricsSource {
     running: () => list(`${base()} AND WorkflowType != 'clusterLock' AND ExecutionStatus = 'Running'`, 1000),
     closedSince: (since) => list(`${base()} AND WorkflowType != 'clusterLock' AND CloseTime > '${since.toISOString()}'`, 1000),
     progress: (workflowId) => client.workflow.getHandle(workflowId).query(progressQuery),
-    result: (workflowId) => client.workflow.getHandle(workflowId).result(),
+    // That run only: following a newer run with the same ID would hang every scrape on a run still going.
+    result: (workflowId, runId) => client.workflow.getHandle(workflowId, runId, { followRuns: false }).result(),
   };
 }
 

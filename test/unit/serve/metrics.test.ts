@@ -17,6 +17,7 @@ function fakeSource() {
     progress: new Map<string, RunbookProgress>(),
     results: new Map<string, unknown>(),
     closedSinceCalls: [] as Date[],
+    resultCalls: [] as [string, string | undefined][],
   };
   const source: MetricsSource = {
     countByStatus: async (t) => state.counts[t] ?? {},
@@ -26,7 +27,10 @@ function fakeSource() {
       return state.closed;
     },
     progress: async (id) => state.progress.get(id) ?? null,
-    result: async (id) => state.results.get(id) ?? null,
+    result: async (id, runId) => {
+      state.resultCalls.push([id, runId]);
+      return state.results.get(id) ?? null;
+    },
   };
   return { state, source };
 }
@@ -114,6 +118,16 @@ describe('runbook metrics', () => {
     text = await m.scrape();
     expect(sample(text, 'kafka_runbooks_nodes_restarted_total', { cluster: 'lab' })).toBe(3);
     expect(sample(text, 'kafka_runbooks_bytes_moved_total', { cluster: 'prod' })).toBe(5_000_000);
+  });
+
+  test("a completed run's result is read by its own run ID, never a newer run reusing the workflow ID", async () => {
+    const { state, source } = fakeSource();
+    const m = new RunbookMetrics(source, { minRefreshMs: 0 });
+    await m.scrape();
+    state.closed = [{ workflowId: 'rr', runId: 'run-1', runbook: 'rollingRestart', cluster: 'lab', temporalStatus: 'Completed' }];
+    state.results.set('rr', { nodes: [{ outcome: 'restarted' }] });
+    await m.scrape();
+    expect(state.resultCalls).toEqual([['rr', 'run-1']]);
   });
 
   test('a failed read of Temporal is counted and leaves the other metrics served', async () => {
