@@ -116,13 +116,13 @@ export function createApprovalActivities(deps: ApprovalDeps) {
       const report: DeliveryReport = { delivered: [], failed: [] };
       if (!n) return report;
       const links = { uiUrl: n.uiUrl, apiUrl: n.apiUrl, namespace: deps.namespace ?? 'default' };
-      for (const hook of n.webhooks.filter((w) => w.events.includes(notice.event))) {
+      // Every webhook at once: one that is down must not spend the others' time under the activity's timeout.
+      const deliver = async (hook: (typeof n.webhooks)[number]): Promise<string | null> => {
         let url: string;
         try {
           url = readSecret(hook.url, deps.env);
         } catch (err) {
-          report.failed.push({ webhook: hook.name, error: `its URL could not be read: ${(err as Error).message}` });
-          continue;
+          return `its URL could not be read: ${(err as Error).message}`;
         }
         const slack = hook.kind ? hook.kind === 'slack' : isSlackUrl(url);
         const body = JSON.stringify(slack ? slackBody(notice, links) : genericBody(notice, links));
@@ -132,10 +132,7 @@ export function createApprovalActivities(deps: ApprovalDeps) {
           attempts = attempt;
           try {
             const { status } = await post(url, body, DELIVERY.timeoutMs);
-            if (status >= 200 && status < 300) {
-              error = '';
-              break;
-            }
+            if (status >= 200 && status < 300) return null;
             error = `HTTP ${status}`;
             // A 4xx other than 429 will not change on a retry: the URL or the body is wrong.
             if (status >= 400 && status < 500 && status !== 429) break;
@@ -144,9 +141,15 @@ export function createApprovalActivities(deps: ApprovalDeps) {
           }
           if (attempt < DELIVERY.attempts) await sleep(DELIVERY.backoffMs * 2 ** (attempt - 1));
         }
-        if (error) report.failed.push({ webhook: hook.name, error: `${error} after ${attempts} attempt${attempts === 1 ? '' : 's'}` });
+        return `${error} after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
+      };
+      const hooks = n.webhooks.filter((w) => w.events.includes(notice.event));
+      const outcomes = await Promise.all(hooks.map(deliver));
+      hooks.forEach((hook, i) => {
+        const error = outcomes[i];
+        if (error) report.failed.push({ webhook: hook.name, error });
         else report.delivered.push(hook.name);
-      }
+      });
       return report;
     },
   };
