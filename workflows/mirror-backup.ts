@@ -37,7 +37,7 @@ export interface MirrorBackupResult {
  * Never changes the source cluster's brokers; takes no cluster lock (it does not disrupt the source).
  */
 export async function mirrorBackup(rawInput: MirrorBackupInput): Promise<MirrorBackupResult> {
-  const controls = new RunbookControls({ runbook: 'mirrorBackup', cluster: clusterNamedIn(rawInput) });
+  const controls = new RunbookControls({ runbook: 'mirrorBackup', cluster: clusterNamedIn(rawInput), input: rawInput });
   return controls.run(async () => {
     const input = await controls.step('validate the input', () => parsedInput('mirrorBackup', mirrorBackupInput, rawInput));
     const backup = await controls.step('resolve the backup cluster and render the MirrorMaker 2 config', () => read.planMirrorBackup(input));

@@ -50,6 +50,7 @@ export async function restoreFromBackup(rawInput: RestoreFromBackupInput): Promi
     runbook: 'restoreFromBackup',
     cluster,
     approvers: (rawInput as { approvers?: string[] } | null)?.approvers ?? null,
+    input: rawInput,
     lock: {
       acquire: () => lock.acquireClusterLock({ cluster, workflowId, runbook: 'restoreFromBackup' }),
       release: () => lock.releaseClusterLock({ cluster, workflowId }),
