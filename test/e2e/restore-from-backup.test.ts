@@ -6,7 +6,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { addMirrorMakerHost, type LabCluster, labDown, type LabHost, labUp } from '../../src/lab';
 import { approveUpdate, progressQuery } from '../../src/names';
 import { type RestoreFromBackupResult } from '../../workflows/restore-from-backup';
-import { produceBackupTraffic, readTopicWithKcat, type ReadRecord } from './support/backup-lab';
+import { produceBackupTraffic, readTopicWithKcat, type ReadRecord, TRAFFIC_TIMESTAMP_BASE } from './support/backup-lab';
 import { eventually, inventoryHost, loadLabInventory, runHostCommand } from './support/lab';
 import { cli, stackEnv, startWorker, useDevServer, type WorkerProcess } from './support/stack';
 
@@ -25,8 +25,8 @@ const SOURCE = { name: 'rs-source', subnet: 58 };
 const BACKUP = { name: 'rs-backup', subnet: 59 };
 const FRESH = { name: 'rs-fresh', subnet: 60 };
 const FAST = ['replicationFactor=1', 'tasksMax=2', 'checkpointIntervalSeconds=5', 'refreshIntervalSeconds=5', 'offsetFlushIntervalMs=2000', 'catchUpTimeoutMinutes=6'].flatMap((s) => ['--set', s]);
-/** BackupTrafficProducer stamps record n with this + n ms. */
-const FIRST_TS = 1767225600000;
+/** BackupTrafficProducer stamps record n with this + n ms (recent: older records would fall to retention). */
+const FIRST_TS = TRAFFIC_TIMESTAMP_BASE;
 
 const getEnv = useDevServer();
 let source: LabCluster;
@@ -161,7 +161,7 @@ test('into a fresh cluster up to a date-time in the middle, with the worker SIGK
   const total = 240_000;
   expect(await produceBackupTraffic(source.bootstrapServers, 'events', 6, 0, total)).toBe(total);
   await backupNow();
-  // The records' CreateTime is early 2026, long before either backup point: name the newest, which holds `events`.
+  // The records' CreateTime is an hour back, before either backup point: name the newest, which holds `events`.
   const listed = await cli(env, ['backups', 'list', '-c', source.name, '--json']);
   const newest = (JSON.parse(listed.stdout) as { points: { id: string }[] }).points[0]?.id;
   expect(newest).toBeDefined();
