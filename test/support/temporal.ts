@@ -73,6 +73,15 @@ export async function startWorkflowTestBed(taskQueue: string, activities: object
     env,
     client: env.client,
     async stop() {
+      // A run still going holds a long poll (a result() nobody awaits). Ending it first lets that call finish
+      // while the server is up; else its retry fires after teardown into a closed channel and fails the file.
+      try {
+        for await (const w of env.client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
+          await env.client.workflow.getHandle(w.workflowId, w.runId).terminate('the test bed is stopping').catch(() => undefined);
+        }
+      } catch {
+        // Nothing to end, or the server already gone: teardown follows either way.
+      }
       worker.shutdown();
       await running;
       await env.teardown();
