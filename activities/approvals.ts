@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { verifyAttestation } from '../src/approvals/attestation';
 import { type Actor, type Attestation, type AttestationAction, unauthenticatedActor } from '../src/approvals/identity';
 import { approvalPolicyOf, type RunApprovalSettings } from '../src/approvals/inventory';
-import { expandHome } from '../src/inventory/load';
 import { genericBody, isSlackUrl, type RunNotice, slackBody } from '../src/notifications/bodies';
 import { activityContext } from './heartbeat';
 import { type ClusterRegistry } from './clusters';
@@ -37,16 +35,6 @@ export interface AttestationCheck {
   /** The free-text name the payload carried: what the actor is recorded as when the attestation fails. */
   claimed: string;
   attestation: Attestation;
-}
-
-/** Reads the attestation key from the file the worker's settings name; the key never leaves the worker. */
-export function attestationKeyFromFile(path: string | null): () => Buffer | null {
-  if (!path) return () => null;
-  return () => {
-    const key = Buffer.from(readFileSync(expandHome(path), 'utf8').trim(), 'utf8');
-    if (key.length < 32) throw new Error(`the attestation key in ${path} is shorter than 32 bytes`);
-    return key;
-  };
 }
 
 async function defaultPost(url: string, body: string, timeoutMs: number): Promise<{ status: number }> {

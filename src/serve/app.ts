@@ -9,7 +9,7 @@ import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { readFileSync } from 'node:fs';
-import { attestationKeyFromFile } from '../../activities/approvals';
+import { attestationKeyFromFile } from '../approvals/attestation';
 import { connectClient } from '../temporal-connection';
 import { installAuth, rateLimitKey } from './auth';
 import { type ServeConfig, splitListen } from './config';

@@ -1,6 +1,6 @@
-import { attestationKeyFromFile, createApprovalActivities } from '../../../activities/approvals';
+import { createApprovalActivities } from '../../../activities/approvals';
 import { type ClusterRegistry } from '../../../activities/clusters';
-import { signAttestation } from '../../../src/approvals/attestation';
+import { attestationKeyFromFile, signAttestation } from '../../../src/approvals/attestation';
 
 const key = Buffer.alloc(32, 7);
 const clusters = { names: () => [], get: () => { throw new Error('unused'); } } as unknown as ClusterRegistry;
