@@ -18,6 +18,7 @@ import { runKafkaTool } from './cluster-reads';
 import { type ClusterRegistry, kafkaClient } from './clusters';
 import { earlierAttemptDetails, keepHeartbeating } from './heartbeat';
 import { followTopic, readTopicToEnd, topicEnds } from './kafka-topic-reader';
+import { isKafkaRunning } from './node-status';
 import { type HostShell } from './ssh';
 
 /** The wait for MirrorMaker 2 gave up: the backup is not complete. Not retried: a human looks at MM2. */
@@ -158,13 +159,8 @@ export function createBackupActivities({ clusters, shell }: BackupActivityDeps) 
     if (!host) throw unknownCluster(`cluster "${input.cluster}" has no MirrorMaker 2 host "${name}"`);
     return host;
   };
-  /** exit 0: running; 1-3: not (LSB); anything else: no answer. */
-  const isRunning = async (host: InventoryHost): Promise<boolean> => {
-    const r = await shell.exec(host, renderCommand(host.kafka.commands.status, host), { timeoutMs: 30_000 });
-    if (r.code === 0) return true;
-    if (r.code >= 1 && r.code <= 3) return false;
-    throw new Error(`MirrorMaker 2 status on ${host.name} gave no answer (exit ${r.code}): ${scrub(r.stderr || r.stdout, 300)}`);
-  };
+  /** The status template read as LSB codes, as for brokers (a sudo refusal is no answer, not "stopped"). */
+  const isRunning = (host: InventoryHost): Promise<boolean> => isKafkaRunning(shell, host, 30_000, 'MirrorMaker 2');
   const waitForRunning = async (host: InventoryHost, want: boolean, timeoutMs: number): Promise<void> => {
     const deadline = Date.now() + timeoutMs;
     await keepHeartbeating(
