@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     await admin.createTopics({ waitForLeaders: true, topics: ['src', 'dst-copier', 'dst-kcat'].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1, configEntries })) });
 
     const t0 = Date.now();
-    const gen = await execFileP('java', ['-Xmx1g', '-cp', libs, join(__dirname, '..', 'test', 'e2e', 'support', 'RestoreData.java'), bootstrap, 'src', String(RECORDS), String(VALUE_BYTES), String(Date.now() - 3_600_000), '1'], { maxBuffer: 1 << 20, timeout: 1_800_000 });
+    const gen = await execFileP('java', ['-Xmx1g', '-cp', libs, join(__dirname, 'RestoreData.java'), bootstrap, 'src', String(RECORDS), String(VALUE_BYTES), String(Date.now() - 3_600_000), '1'], { maxBuffer: 1 << 20, timeout: 1_800_000 });
     const bytes = Number(/bytes=(\d+)/.exec(gen.stdout)?.[1]);
     console.log(`data: ${RECORDS} records, ${(bytes / 1e6).toFixed(0)} MB of keys and values, written in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
     const ends = await admin.fetchTopicOffsets('src');
