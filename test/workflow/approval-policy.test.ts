@@ -12,7 +12,7 @@ import { parseInventory } from '../../src/inventory/load';
 import { type Inventory } from '../../src/inventory/schema';
 import { approveSignal, approveUpdate, type GateAnswer, progressQuery, rejectUpdate, type RunbookProgress } from '../../src/names';
 import { eventually, runFailure, startWorkflowTestBed, type WorkflowTestBed } from '../support/temporal';
-import { type ProbeInput } from './probe';
+import { type ProbeInput, quietProbe } from './probe';
 
 const TASK_QUEUE = 'approval-policy-test';
 const KEY = Buffer.alloc(32, 42);
@@ -68,9 +68,7 @@ beforeAll(async () => {
   });
   bed = await startWorkflowTestBed(TASK_QUEUE, {
     ...real,
-    change: async () => undefined,
-    revert: async () => undefined,
-    wait: async () => undefined,
+    ...quietProbe,
   });
   client = bed.client;
 }, 120_000);

@@ -10,7 +10,7 @@ import { attest } from '../../src/approvals/attestation';
 import { type AttestationAction } from '../../src/approvals/identity';
 import { abortUpdate, type ControlRequest, pauseSignal, pauseUpdate, progressQuery, resumeUpdate } from '../../src/names';
 import { eventually, runFailure, startWorkflowTestBed, waitingAtGate, type WorkflowTestBed } from '../support/temporal';
-import { type ProbeInput } from './probe';
+import { type ProbeInput, quietProbe } from './probe';
 
 const TASK_QUEUE = 'control-attestation-test';
 const KEY = Buffer.alloc(32, 7);
@@ -21,9 +21,7 @@ beforeAll(async () => {
   const real = createApprovalActivities({ clusters: { get: () => { throw new Error('no clusters'); }, host: () => { throw new Error('no clusters'); }, names: () => [] }, attestationKey: () => KEY });
   bed = await startWorkflowTestBed(TASK_QUEUE, {
     verifyActorAttestation: real.verifyActorAttestation,
-    change: async () => undefined,
-    revert: async () => undefined,
-    wait: async () => undefined,
+    ...quietProbe,
   });
   client = bed.client;
 }, 120_000);

@@ -11,7 +11,7 @@ import { workflowMetadataQuery } from '@temporalio/workflow';
 import { approveUpdate } from '../../src/names';
 import { delegatingActivities, eventually, startWorkflowTestBed, waitingAtGate, type WorkflowTestBed } from '../support/temporal';
 import { FakeWorld } from './every-activity';
-import { type ProbeInput } from './probe';
+import { type ProbeInput, quietProbe } from './probe';
 
 const TASK_QUEUE = 'ui-summaries-test';
 
@@ -28,9 +28,7 @@ beforeAll(async () => {
       await preflightHeld;
       return fake.activities().planRollingRestartFor(...args);
     },
-    change: async () => undefined,
-    revert: async () => undefined,
-    wait: async () => undefined,
+    ...quietProbe,
   });
   client = bed.client;
 }, 120_000);
