@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { addMirrorMakerHost, type LabCluster, labDown, type LabHost, labUp } from '../../src/lab';
 import { approveUpdate, progressQuery } from '../../src/names';
+import { gateOrEnd } from '../support/temporal';
 import { type RestoreFromBackupResult } from '../../workflows/restore-from-backup';
 import { produceBackupTraffic, readTopicWithKcat, type ReadRecord, TRAFFIC_TIMESTAMP_BASE } from './support/backup-lab';
 import { eventually, inventoryHost, loadLabInventory, runHostCommand } from './support/lab';
@@ -66,21 +67,8 @@ async function startRestore(workflowId: string, input: Record<string, unknown>):
 /** Approves each gate when the run reaches it (the run may end first, e.g. without groups to set). */
 async function approveAlong(handle: WorkflowHandle, gates: string[]): Promise<RestoreFromBackupResult> {
   const result = handle.result() as Promise<RestoreFromBackupResult>;
-  let ended = false;
-  result.then(
-    () => (ended = true),
-    () => (ended = true),
-  );
   for (const gate of gates) {
-    const waiting = async () => {
-      while (!ended) {
-        const p = await handle.query(progressQuery).catch(() => null);
-        if (p?.pendingGates.some((g) => g.name === gate)) return true;
-        await new Promise((r) => setTimeout(r, 500));
-      }
-      return false;
-    };
-    if (!(await Promise.race([waiting(), result.then(() => false, () => false)]))) break;
+    if (!(await gateOrEnd(handle, gate, result, 500))) break;
     await handle.executeUpdate(approveUpdate, { args: [{ gate, approver: 'e2e-test', reason: 'restore test' }] });
   }
   return result;

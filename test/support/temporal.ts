@@ -126,6 +126,24 @@ export async function runFailure(result: Promise<unknown>): Promise<{ type?: str
   return err.cause as { type?: string; message: string };
 }
 
+/**
+ * Waits until the run waits at `gate` (true) or has ended (false). The polling stops as soon as either is
+ * known: a poll left running past the test would retry into the closed connection and fail the whole suite.
+ */
+export async function gateOrEnd(handle: { query: (q: typeof progressQuery) => Promise<RunbookProgress> }, gate: string, result: Promise<unknown>, intervalMs = 100): Promise<boolean> {
+  let ended = false;
+  const end = result.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
+  while (!ended) {
+    const p = await handle.query(progressQuery).catch(() => null);
+    if (p?.pendingGates.some((g) => g.name === gate)) return true;
+    await Promise.race([end, new Promise((r) => setTimeout(r, intervalMs))]);
+  }
+  return false;
+}
+
 /** Waits until the run waits at `gate`. */
 export function waitingAtGate(handle: { query: (q: typeof progressQuery) => Promise<RunbookProgress> }, gate: string): Promise<true> {
   return eventually(async () => (await handle.query(progressQuery)).pendingGates.some((g) => g.name === gate), 20_000, `gate ${gate}`);

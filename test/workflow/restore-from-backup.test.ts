@@ -1,7 +1,7 @@
 import { type Client, type WorkflowHandle } from '@temporalio/client';
 import { approveUpdate } from '../../src/names';
 import { type RestoreFromBackupResult } from '../../workflows/restore-from-backup';
-import { delegatingActivities, runFailure, startWorkflowTestBed, waitingAtGate, type WorkflowTestBed } from '../support/temporal';
+import { delegatingActivities, gateOrEnd, runFailure, startWorkflowTestBed, waitingAtGate, type WorkflowTestBed } from '../support/temporal';
 import { FakeRestoreWorld, type RestoreActivities } from './restore-fakes';
 
 const TASK_QUEUE = 'restore-from-backup-test';
@@ -34,8 +34,7 @@ async function runApproved(input: Record<string, unknown> = {}, gates = ['restor
   const result = handle.result() as Promise<RestoreFromBackupResult>;
   result.catch(() => undefined);
   for (const g of gates) {
-    const reached = await Promise.race([waitingAtGate(handle, g).then(() => true), result.then(() => false, () => false)]);
-    if (!reached) break;
+    if (!(await gateOrEnd(handle, g, result))) break;
     await approve(handle, g);
   }
   return { handle, result };
