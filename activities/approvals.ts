@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { verifyAttestation } from '../src/approvals/attestation';
 import { type Actor, type Attestation, type AttestationAction, unauthenticatedActor } from '../src/approvals/identity';
 import { approvalPolicyOf, type RunApprovalSettings } from '../src/approvals/inventory';
-import { expandHome } from '../src/inventory/load';
 import { genericBody, isSlackUrl, type RunNotice, slackBody } from '../src/notifications/bodies';
+import { activityContext } from './heartbeat';
 import { type ClusterRegistry } from './clusters';
 import { readSecret } from './ssh';
 
@@ -36,16 +35,6 @@ export interface AttestationCheck {
   /** The free-text name the payload carried: what the actor is recorded as when the attestation fails. */
   claimed: string;
   attestation: Attestation;
-}
-
-/** Reads the attestation key from the file the worker's settings name; the key never leaves the worker. */
-export function attestationKeyFromFile(path: string | null): () => Buffer | null {
-  if (!path) return () => null;
-  return () => {
-    const key = Buffer.from(readFileSync(expandHome(path), 'utf8').trim(), 'utf8');
-    if (key.length < 32) throw new Error(`the attestation key in ${path} is shorter than 32 bytes`);
-    return key;
-  };
 }
 
 async function defaultPost(url: string, body: string, timeoutMs: number): Promise<{ status: number }> {
@@ -91,7 +80,14 @@ export function createApprovalActivities(deps: ApprovalDeps) {
      */
     async verifyActorAttestation(check: AttestationCheck): Promise<{ actor: Actor; problem: string | null }> {
       const a = check.attestation;
-      const key = deps.attestationKey?.() ?? null;
+      let key: Buffer | null;
+      try {
+        key = deps.attestationKey?.() ?? null;
+      } catch (err) {
+        // A missing or short key file must not turn an abort into a refusal: the request is taken, unauthenticated.
+        activityContext()?.log.warn('the attestation key could not be read', { error: (err as Error).message });
+        return { actor: unauthenticatedActor(check.claimed), problem: 'this worker could not read its attestation key' };
+      }
       if (!key) return { actor: unauthenticatedActor(check.claimed), problem: 'this worker has no attestation key' };
       const fields = { workflowId: check.workflowId, action: check.action, principal: a.principal, issuedAt: a.issuedAt, ...(check.gate !== undefined ? { gate: check.gate } : {}), ...(a.via !== undefined ? { via: a.via } : {}) };
       if (!verifyAttestation(key, fields, a.mac)) return { actor: unauthenticatedActor(check.claimed), problem: 'its attestation did not verify (wrong run, gate or action, altered, or expired)' };
@@ -108,13 +104,13 @@ export function createApprovalActivities(deps: ApprovalDeps) {
       const report: DeliveryReport = { delivered: [], failed: [] };
       if (!n) return report;
       const links = { uiUrl: n.uiUrl, apiUrl: n.apiUrl, namespace: deps.namespace ?? 'default' };
-      for (const hook of n.webhooks.filter((w) => w.events.includes(notice.event))) {
+      // Every webhook at once: one that is down must not spend the others' time under the activity's timeout.
+      const deliver = async (hook: (typeof n.webhooks)[number]): Promise<string | null> => {
         let url: string;
         try {
           url = readSecret(hook.url, deps.env);
         } catch (err) {
-          report.failed.push({ webhook: hook.name, error: `its URL could not be read: ${(err as Error).message}` });
-          continue;
+          return `its URL could not be read: ${(err as Error).message}`;
         }
         const slack = hook.kind ? hook.kind === 'slack' : isSlackUrl(url);
         const body = JSON.stringify(slack ? slackBody(notice, links) : genericBody(notice, links));
@@ -124,10 +120,7 @@ export function createApprovalActivities(deps: ApprovalDeps) {
           attempts = attempt;
           try {
             const { status } = await post(url, body, DELIVERY.timeoutMs);
-            if (status >= 200 && status < 300) {
-              error = '';
-              break;
-            }
+            if (status >= 200 && status < 300) return null;
             error = `HTTP ${status}`;
             // A 4xx other than 429 will not change on a retry: the URL or the body is wrong.
             if (status >= 400 && status < 500 && status !== 429) break;
@@ -136,9 +129,15 @@ export function createApprovalActivities(deps: ApprovalDeps) {
           }
           if (attempt < DELIVERY.attempts) await sleep(DELIVERY.backoffMs * 2 ** (attempt - 1));
         }
-        if (error) report.failed.push({ webhook: hook.name, error: `${error} after ${attempts} attempt${attempts === 1 ? '' : 's'}` });
+        return `${error} after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
+      };
+      const hooks = n.webhooks.filter((w) => w.events.includes(notice.event));
+      const outcomes = await Promise.all(hooks.map(deliver));
+      hooks.forEach((hook, i) => {
+        const error = outcomes[i];
+        if (error) report.failed.push({ webhook: hook.name, error });
         else report.delivered.push(hook.name);
-      }
+      });
       return report;
     },
   };

@@ -3,6 +3,8 @@ import { createApprovalActivities } from './approvals';
 import { type ClusterRegistry } from './clusters';
 import { createClusterReadActivities } from './cluster-reads';
 import { createControllerActivities } from './controllers';
+import { createBackupActivities } from './backup';
+import { createRestoreActivities } from './restore';
 import { createBrokerActivities } from './brokers';
 import { createInputActivities } from './inputs';
 import { createJmxActivities } from './jmx';
@@ -42,6 +44,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createZooKeeperActivities(deps),
     ...jmx,
     ...createControllerActivities(deps),
+    ...createBackupActivities(deps),
+    ...createRestoreActivities(deps),
   };
 }
 

@@ -17,7 +17,7 @@ export interface CommandResult {
 /** Runs commands on inventory hosts over SSH. One connection per host, reused; verified host keys. */
 export interface HostShell {
   /** `stdin` is written to the command's standard input: file contents travel there, never on the command line. */
-  exec(host: InventoryHost, command: string, opts?: { timeoutMs?: number; stdin?: string }): Promise<CommandResult>;
+  exec(host: InventoryHost, command: string, opts?: { timeoutMs?: number; stdin?: string; onStdout?: (chunk: string) => void }): Promise<CommandResult>;
   close(): Promise<void>;
 }
 
@@ -208,6 +208,8 @@ export function createHostShell(): HostShell {
         execOptions: { pty: false },
         onChannel: (c) => (channel = c),
         ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+        // Long commands (the restore copier) report progress as they go.
+        ...(opts.onStdout ? { onStdout: (chunk: Buffer) => opts.onStdout?.(chunk.toString('utf8')) } : {}),
       });
       let timer: NodeJS.Timeout | undefined;
       const stuck = new Promise<'stuck'>((resolve) => {

@@ -71,12 +71,19 @@ export function checkAttestation(value: unknown): Attestation | undefined {
   return checked;
 }
 
-/** A pause, resume or abort request, checked the same way. */
+/** Workflow IDs are at most this long on the server. */
+const WORKFLOW_ID_LIMIT = 1000;
+
+/** A pause, resume or abort request, checked the same way; its attestation, like a gate answer's, is verified on the worker. */
 export function checkControlRequest(req: unknown): ControlRequest {
-  if (!req || typeof req !== 'object' || Array.isArray(req)) throw new Error('malformed request: expected { by, reason? }');
+  if (!req || typeof req !== 'object' || Array.isArray(req)) throw new Error('malformed request: expected { by, reason?, attestation? }');
   const r = req as Record<string, unknown>;
   const checked: ControlRequest = { by: decider(r.by, 'by') };
   const reason = text(r.reason, 'reason', GATE_ANSWER_LIMITS.reason, { required: false, multiline: true });
   if (reason !== undefined) checked.reason = reason;
+  const attestation = checkAttestation(r.attestation);
+  if (attestation !== undefined) checked.attestation = attestation;
+  const attestedFor = text(r.attestedFor, 'attestedFor', WORKFLOW_ID_LIMIT, { required: false });
+  if (attestedFor !== undefined && attestation !== undefined) checked.attestedFor = attestedFor;
   return checked;
 }

@@ -59,6 +59,18 @@ export interface GateDecision {
 export interface ControlRequest {
   by: string;
   reason?: string;
+  /** Set by the HTTP API (action pause, resume or abort): proof it authenticated `by`. Absent: recorded as unauthenticated. */
+  attestation?: Attestation;
+  /** On a request a parent passes to its child: the run the attestation was issued for (an ancestor of the child). */
+  attestedFor?: string;
+}
+/** A pause, resume or abort as the run recorded it: who asked (`alice via slack-bot`), and whether the API vouched for them. */
+export interface ControlRecord {
+  action: 'pause' | 'resume' | 'abort';
+  by: string;
+  authenticated: boolean;
+  reason: string | null;
+  at: string;
 }
 export interface ControlAck {
   status: RunbookStatus;
@@ -125,7 +137,10 @@ export interface RunbookProgress {
   warnings: string[];
   gates: GateDecision[];
   paused: boolean;
+  /** Who asked for the abort (`alice via slack-bot`, `bob (unauthenticated)`, `cancel-request`) and why. */
   abort: ControlRequest | null;
+  /** Pause, resume and abort requests taken, oldest first, bounded; absent on older runs. */
+  controlRequests?: ControlRecord[];
   /** The runbook's own one-line progress (e.g. "broker 2 of 3: waiting for ISR"). */
   detail: string | null;
   /** Most recent notes, newest last, bounded. */

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { delimiter, resolve } from 'node:path';
 import pino from 'pino';
 import { createActivities, createClusterRegistry, createHostShell } from '../activities';
-import { attestationKeyFromFile } from '../activities/approvals';
+import { attestationKeyFromFile } from './approvals/attestation';
 import { InventoryError, loadInventories } from './inventory/load';
 import { type Inventory } from './inventory/schema';
 import { TASK_QUEUE, WORKFLOW_BUG_ERROR_TYPES } from './names';

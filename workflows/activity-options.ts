@@ -8,6 +8,7 @@
  * - a wait heartbeats after every poll and during slow ones; its attempt and its whole run are allowed the
  *   user's timeout plus a margin, and a retried attempt keeps its first attempt's deadline (heartbeat details);
  * - typed refusals and wait timeouts are never retried: retrying cannot change the answer, a human decides.
+ * Every call also carries its summary for the Web UI ("stop kafka-2", activity-summaries.ts).
  * Workflow-safe.
  */
 import { type ActivityInterfaceFor, type ActivityOptions, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
@@ -15,6 +16,7 @@ import { type z } from 'zod';
 import type { Activities } from '../activities';
 import { FailureType } from '../src/errors';
 import { NodeWaitFailure } from '../src/rolling/failures';
+import { withSummaries } from './activity-summaries';
 
 export const ActivityKind = {
   /** Reads the cluster or its hosts; no heartbeats. */
@@ -61,14 +63,23 @@ export const ACTIVITY_KINDS = {
   readMigrationConfigs: Read, // one 30 s test and one 60 s read per broker and controller, in parallel
   readMigrationPreflight: Read, // the metadata, every host, a config read per broker, two 60 s tool runs
   snapshotMigrationMetadata: Read, // listTopics, metadata, describeConfigs and describeAcls
+  planMirrorBackup: Read, // the inventory and a render, in memory
+  readMirrorMakerState: Read, // a 30 s cat and a 30 s status over SSH
+  readMirrorMakerHealth: Read, // MM2's status topic read to its end (60 s at most)
+  listBackupPoints: Read, // our backup points topic read to its end (60 s at most)
   readApprovalSettings: Read, // a local activity: the inventory, in memory
   readMigrationZnodes: Read, // one SSH command: four zookeeper-shell runs of at most 45 s each
   readMigrationGauges: Read, // one 60 s JmxTool run, or five when a gauge is missing
   verifyActorAttestation: Read, // a local activity: one HMAC
 
   notifyWebhooks: Notify, // each webhook in parallel: 3 attempts of 5 s, 1 s and 2 s apart
+  readRestoreBases: Read, // one ListOffsets per restored topic
+  readTargetGroupStates: Read, // one DescribeGroups
+  targetOffsetsAtTime: Read, // two ListOffsets per topic
 
   planReassignmentFor: Plan, // the metadata, the planner in memory, the plan written to three hosts
+  planRestoreFor: Plan, // our backup points topic read (60 s at most), ListOffsets by time per topic, target metadata and groups
+  captureSourceOffsets: Plan, // topic metadata and offsets of the source and the backup, one request per topic
   fingerprintReassignmentFor: Plan, // the metadata and the planner, nothing stored
   planRollingRestartFor: Plan, // the metadata, the quorum (60 s per host tried) and every host, then the plan
 
@@ -96,6 +107,10 @@ export const ACTIVITY_KINDS = {
   writeMigrationControllerConfig: Change, // a broker's config read, a 30 s mkdir, a 60 s read and a 60 s write
   editMigrationConfig: Change, // a 60 s read and a 60 s write
   retireMigrationControllerConfig: Change, // one 60 s mv
+  writeMirrorMakerConfig: Change, // one 30 s SSH write
+  createRestoreTopics: Change, // one CreateTopics waiting for leaders, one metadata read
+  setRestoredGroupOffsets: Change, // one DescribeGroups, one OffsetCommit per group and topic
+  writeBackupPoint: Change, // admin reads of both clusters, two small topics read to their end (60 s each), one produce
 
   switchVersion: HeartbeatingChange, // may unpack an archive: up to 10 min
   restoreVersionLink: HeartbeatingChange, // as switchVersion, without the unpack
@@ -108,7 +123,12 @@ export const ACTIVITY_KINDS = {
   removeBatchThrottles: HeartbeatingChange, // the stored restore loaded, then removeThrottles
   submitReassignmentBatch: HeartbeatingChange, // the batch loaded, then submitReassignment
   cancelReassignmentBatch: HeartbeatingChange, // the batch loaded, then cancelReassignment
+  stopMirrorMaker: HeartbeatingChange, // a 120 s stop command, then up to 120 s until its status says stopped
+  startMirrorMaker: HeartbeatingChange, // a 120 s start command, up to 60 s until running, 5 s more to see it stay
 
+  // The copy and its verification run as long as the data needs: scheduled with the user's copyTimeoutMinutes, heartbeating like a wait.
+  copyRestoreRange: Wait,
+  digestRestoreRange: Wait,
   waitForProcessExit: Wait,
   waitForBrokerDeregistered: Wait,
   waitForBrokerRegistered: Wait,
@@ -120,6 +140,7 @@ export const ACTIVITY_KINDS = {
   waitForControllerQuorum: Wait,
   waitForZkMigrationState: Wait,
   waitForMetadataMigrated: Wait,
+  waitForMirrorCatchUp: Wait,
 } as const satisfies Record<keyof Activities, ActivityKind>;
 
 type NamesOfKind<K extends ActivityKind> = { [N in keyof Activities]: (typeof ACTIVITY_KINDS)[N] extends K ? N : never }[keyof Activities];
@@ -196,7 +217,7 @@ const OPTIONS_BY_KIND: Record<NotWait, ActivityOptions> = {
 };
 
 /** Input validation runs as a local activity: its result, the input with defaults, is recorded in history. */
-const inputs = proxyLocalActivities<Pick<Activities, 'validateRunbookInput'>>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 1 } });
+const inputs = withSummaries(proxyLocalActivities<Pick<Activities, 'validateRunbookInput'>>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 1 } }));
 
 /**
  * The run's input parsed with its defaults by the worker when the run started. Replay reads the recorded
@@ -208,7 +229,7 @@ export async function parsedInput<S extends z.ZodTypeAny>(workflowType: string, 
 
 /** The activities of one kind (not waits), with that kind's options; the type allows no other activity. */
 export function proxyOfKind<K extends NotWait>(kind: K): ActivityInterfaceFor<Pick<Activities, NamesOfKind<K>>> {
-  return proxyActivities<Pick<Activities, NamesOfKind<K>>>(OPTIONS_BY_KIND[kind]);
+  return withSummaries(proxyActivities<Pick<Activities, NamesOfKind<K>>>(OPTIONS_BY_KIND[kind]));
 }
 
 /** Every activity but the waits, each scheduled with the options of its own kind, whatever else the caller does. */
@@ -220,7 +241,7 @@ export function proxyByKind(): ActivityInterfaceFor<Omit<Activities, NamesOfKind
       if (kind === undefined) return undefined;
       if (kind === Wait) throw new TypeError(`${String(name)} is a wait: schedule it with proxyWaits(the user's timeout)`);
       let proxy = byKind.get(kind);
-      if (!proxy) byKind.set(kind, (proxy = proxyActivities<Activities>(OPTIONS_BY_KIND[kind])));
+      if (!proxy) byKind.set(kind, (proxy = withSummaries(proxyActivities<Activities>(OPTIONS_BY_KIND[kind]))));
       return proxy[name as keyof Activities];
     },
   });
@@ -228,5 +249,5 @@ export function proxyByKind(): ActivityInterfaceFor<Omit<Activities, NamesOfKind
 
 /** The waits, allowed `timeoutMs`: pass the same value to the activity as its timeout. */
 export function proxyWaits(timeoutMs: number): ActivityInterfaceFor<Pick<Activities, NamesOfKind<typeof Wait>>> {
-  return proxyActivities<Pick<Activities, NamesOfKind<typeof Wait>>>(waitOptions(timeoutMs));
+  return withSummaries(proxyActivities<Pick<Activities, NamesOfKind<typeof Wait>>>(waitOptions(timeoutMs)));
 }

@@ -1,7 +1,7 @@
 import { executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
 import { invalidInput, unsafeToProceed } from '../src/errors';
 import { type NodeRole } from '../src/model/cluster';
-import { type ReassignmentGoal } from '../src/reassignment';
+import { describeGoal, type ReassignmentGoal } from '../src/reassignment';
 import { DEFAULT_WAIT_MS } from '../src/rolling/failures';
 import {
   addBrokersInput,
@@ -52,6 +52,7 @@ async function reassign(controls: RunbookControls, cluster: string, goal: Reassi
     executeChild(reassignPartitions, {
       workflowId: childId,
       parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+      staticSummary: `reassignPartitions on ${cluster}: ${describeGoal(goal)} (for ${workflowInfo().workflowType})`,
       args: [
         {
           cluster,

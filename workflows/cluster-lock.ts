@@ -32,7 +32,7 @@ export async function clusterLock(initial: LockHolder | null = null): Promise<vo
 
   for (;;) {
     if (holder) await condition(() => holder === null || workflowInfo().continueAsNewSuggested);
-    else if (!(await condition(() => holder !== null || workflowInfo().continueAsNewSuggested, '5 minutes'))) break;
+    else if (!(await condition(() => holder !== null || workflowInfo().continueAsNewSuggested, '5 minutes', { summary: 'free: end unless a runbook takes the lock within 5 minutes' }))) break;
     if (workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof clusterLock>(holder);

@@ -54,9 +54,11 @@ import {
 import { type NotificationEvent, type RunApprovalSettings } from '../src/approvals/inventory';
 import { type RunNotice } from '../src/notifications/bodies';
 import { NOTIFY_OPTIONS } from './activity-options';
+import { withSummaries } from './activity-summaries';
 import { type Duration, msToNumber } from '@temporalio/common/lib/time';
 import { aborted, FailureType, gateRejected, unsafeToProceed } from '../src/errors';
 import { checkAttestation, checkControlRequest, checkGateAnswer } from '../src/gates';
+import { claimedStarter, describeRunIntent, runHeader } from '../src/runbooks/intent';
 import {
   abortSignal,
   abortUpdate,
@@ -65,6 +67,7 @@ import {
   type ChildState,
   childStateSignal,
   type ControlAck,
+  type ControlRecord,
   type ControlRequest,
   type GateAnswer,
   type GateDecision,
@@ -93,6 +96,8 @@ export interface RunbookOptions {
   lock?: { acquire: () => Promise<void>; release: () => Promise<void> };
   /** The run's raw input: who started it (`startedBy`, `attestation`, or a parent's `runStarter`). */
   input?: unknown;
+  /** What the run will do, for the top of its details; default: read from the input (src/runbooks/intent.ts). */
+  intent?: string;
 }
 
 export interface GatePolicy {
@@ -127,9 +132,12 @@ const TERMINAL: RunbookStatus[] = [RunbookStatus.Completed, RunbookStatus.Failed
 // ---- Approval policy and notifications (issue 11) ----
 /** Runs started before policies existed replay without the reads, reminders and notices below. */
 const APPROVALS_PATCH = 'approval-policy-and-notices';
+/** Runs that took pause, resume or abort before attestations were verified replay taking them at once. */
+const ATTESTED_CONTROLS_PATCH = 'attested-control-requests';
+const CONTROL_RECORD_LIMIT = 50;
 /** Reading the policy and verifying attestations: local activities, one HMAC or an in-memory read each. */
-const approvalReads = proxyLocalActivities<Pick<Activities, 'readApprovalSettings' | 'verifyActorAttestation'>>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } });
-const notices = proxyActivities<Pick<Activities, 'notifyWebhooks'>>(NOTIFY_OPTIONS);
+const approvalReads = withSummaries(proxyLocalActivities<Pick<Activities, 'readApprovalSettings' | 'verifyActorAttestation'>>({ startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } }));
+const notices = withSummaries(proxyActivities<Pick<Activities, 'notifyWebhooks'>>(NOTIFY_OPTIONS));
 const NO_SETTINGS: RunApprovalSettings = { policy: null, timeouts: {}, notify: [], remindBeforeMinutes: 15 };
 
 export class RunbookControls {
@@ -154,11 +162,16 @@ export class RunbookControls {
   private policy: ApprovalPolicy;
   /** Who started the run, when known: separation of duties holds against them. */
   private starter: Actor | null = null;
+  /** Until the starter is identified (a local activity), who the input says it is: the details name them from the first task. */
+  private starterClaim: string | null = null;
+  private readonly intent: string;
   /** Webhook deliveries in flight; awaited before the run ends, never failing it. */
   private deliveries: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: RunbookOptions) {
     this.policy = narrowPolicy(NO_POLICY, opts.approvers);
+    this.intent = opts.intent ?? this.intentFromInput();
+    this.starterClaim = this.claimFromInput();
     this.progress = {
       runbook: opts.runbook,
       cluster: opts.cluster,
@@ -363,6 +376,11 @@ export class RunbookControls {
     return [...this.progress.gates];
   }
 
+  /** Pause, resume and abort requests taken so far, with who asked and whether the API vouched for them. */
+  get controlRequests(): ControlRecord[] {
+    return [...(this.progress.controlRequests ?? [])];
+  }
+
   /** Records something that went wrong without changing the outcome; shown in the progress and the details. */
   warn(message: string): void {
     this.progress.warnings.push(message);
@@ -380,7 +398,26 @@ export class RunbookControls {
     this.approvalSettings = await approvalReads.readApprovalSettings(this.opts.cluster);
     this.policy = narrowPolicy(this.approvalSettings.policy ?? NO_POLICY, this.opts.approvers);
     this.starter = await this.identifyStarter();
+    this.starterClaim = null;
     this.publish();
+  }
+
+  /** A child's input is its parent's slice, not a runbook input: it says whose run it belongs to. */
+  private intentFromInput(): string {
+    const parent = workflowInfo().parent;
+    return parent ? `a part of run \`${parent.workflowId}\`` : describeRunIntent(this.opts.runbook, this.opts.input);
+  }
+
+  private claimFromInput(): string | null {
+    const raw = this.opts.input;
+    if (workflowInfo().parent) {
+      const starter = actorIn(raw && typeof raw === 'object' ? (raw as Record<string, unknown>).runStarter : undefined);
+      return starter ? renderActor(starter) : null;
+    }
+    const claimed = claimedStarter(raw);
+    if (!claimed) return null;
+    const attested = raw && typeof raw === 'object' && (raw as Record<string, unknown>).attestation;
+    return attested ? `${claimed} (checking the attestation)` : `${claimed} (unauthenticated)`;
   }
 
   private async identifyStarter(): Promise<Actor | null> {
@@ -407,12 +444,14 @@ export class RunbookControls {
 
   /** Waits for an answer; when webhooks want it, reminds them a little before the timeout. */
   private async waitWithReminder(gate: PendingGate, answered: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (!this.approvalSettings.notify.includes('gateNearTimeout')) return condition(answered, timeoutMs);
+    // The timer's summary: what the Web UI shows on its event, instead of a bare duration.
+    const timeout = { summary: oneLine(`gate ${gate.name}: ${gate.onTimeout} unless answered by ${gate.deadline ?? 'its deadline'}`) };
+    if (!this.approvalSettings.notify.includes('gateNearTimeout')) return condition(answered, timeoutMs, timeout);
     // At most remindBeforeMinutes before, and no earlier than four fifths of the way.
     const before = Math.min(this.approvalSettings.remindBeforeMinutes * 60_000, Math.floor(timeoutMs / 5));
-    if (await condition(answered, timeoutMs - before)) return true;
+    if (await condition(answered, timeoutMs - before, { summary: oneLine(`gate ${gate.name}: remind the webhooks before its timeout`) })) return true;
     this.notifyGate('gateNearTimeout', gate);
-    return condition(answered, before);
+    return condition(answered, before, timeout);
   }
 
   private notifyGate(event: NotificationEvent, gate: PendingGate): void {
@@ -632,27 +671,71 @@ export class RunbookControls {
     return [...this.ownOpenGates(), ...(this.childState?.pendingGates ?? [])];
   }
 
-  private pause(req: ControlRequest): ControlAck {
+  /**
+   * Takes a pause, resume or abort the validator let through. An attested one is verified on the worker first
+   * (a local activity, as for gate answers): verified, the actor is recorded authenticated (`alice via
+   * slack-bot`); absent or invalid, as the typed name, unauthenticated. Either way the request is taken.
+   */
+  private control(action: ControlRecord['action'], raw: ControlRequest): ControlAck | Promise<ControlAck> {
+    const req = checkControlRequest(raw);
+    const take = (actor: Actor): ControlAck => (action === 'pause' ? this.pause(req, actor) : action === 'resume' ? this.resume(req, actor) : this.abort(req, actor));
+    const attestation = req.attestation;
+    if (!attestation || !patched(ATTESTED_CONTROLS_PATCH)) return take(unauthenticatedActor(req.by));
+    return (async () => {
+      const { actor, problem } = await approvalReads.verifyActorAttestation({ workflowId: this.attestedRun(req), action, claimed: req.by, attestation });
+      if (problem) this.note(`the ${action} request of ${req.by} is taken as unauthenticated: ${problem}`);
+      return take(actor);
+    })();
+  }
+
+  /**
+   * The run an attestation must have been issued for: this one, or, on a request its parent passed on, the
+   * ancestor it names (a pause of a run covers its active child).
+   */
+  private attestedRun(req: ControlRequest): string {
+    const own = workflowInfo().workflowId;
+    const forwarded = req.attestedFor;
+    return forwarded && workflowInfo().parent && own.startsWith(`${forwarded}/`) ? forwarded : own;
+  }
+
+  /** Records who asked; returns how the request reads in notes (`alice via slack-bot`, `bob (unauthenticated)`). */
+  private recordControl(action: ControlRecord['action'], req: ControlRequest, actor: Actor): string {
+    const records = (this.progress.controlRequests ??= []);
+    records.push({ action, by: actor.via ? `${actor.principal} via ${actor.via}` : actor.principal, authenticated: actor.authenticated, reason: req.reason ?? null, at: now() });
+    if (records.length > CONTROL_RECORD_LIMIT) records.splice(0, records.length - CONTROL_RECORD_LIMIT);
+    return renderActor(actor);
+  }
+
+  /** What a child gets: the request as sent, and the run its attestation is for. */
+  private forwarded(req: ControlRequest): ControlRequest {
+    return req.attestation ? { ...req, attestedFor: this.attestedRun(req) } : req;
+  }
+
+  private pause(req: ControlRequest, actor: Actor): ControlAck {
     this.progress.paused = true;
-    this.forwardToChild(pauseSignal, req);
-    this.note(`pause requested by ${req.by}${req.reason ? `: ${req.reason}` : ''}; takes effect at the next step boundary`);
+    this.forwardToChild(pauseSignal, this.forwarded(req));
+    const by = this.recordControl('pause', req, actor);
+    this.note(`pause requested by ${by}${req.reason ? `: ${req.reason}` : ''}; takes effect at the next step boundary`);
     this.publish();
     return { status: this.status(), message: 'the run pauses at the next step boundary' };
   }
 
-  private resume(req: ControlRequest): ControlAck {
+  private resume(req: ControlRequest, actor: Actor): ControlAck {
     this.progress.paused = false;
-    this.forwardToChild(resumeSignal, req);
-    this.note(`resumed by ${req.by}`);
+    this.forwardToChild(resumeSignal, this.forwarded(req));
+    const by = this.recordControl('resume', req, actor);
+    this.note(`resumed by ${by}`);
     this.publish();
     return { status: this.status(), message: 'resumed' };
   }
 
-  private abort(req: ControlRequest): ControlAck {
+  /** An abort by a human or bot (`actor`), or by a Cancel (no actor: `req.by` names it). */
+  private abort(req: ControlRequest, actor?: Actor): ControlAck {
     if (this.progress.abort === null) {
-      this.progress.abort = { by: req.by, reason: req.reason };
-      this.note(`abort requested by ${req.by}${req.reason ? `: ${req.reason}` : ''}`);
-      this.forwardToChild(abortSignal, req);
+      const by = actor ? this.recordControl('abort', req, actor) : req.by;
+      this.progress.abort = { by, ...(req.reason !== undefined ? { reason: req.reason } : {}) };
+      this.note(`abort requested by ${by}${req.reason ? `: ${req.reason}` : ''}`);
+      this.forwardToChild(abortSignal, this.forwarded(req));
       for (const scope of this.interruptible) scope.cancel();
     }
     this.publish();
@@ -663,9 +746,9 @@ export class RunbookControls {
     const gateValidator = (accepting: boolean) => (a: GateAnswer) => this.validateGateAnswer(a, accepting);
     setHandler(approveUpdate, (a) => this.answer(a, 'approved'), { validator: gateValidator(true) });
     setHandler(rejectUpdate, (a) => this.answer(a, 'rejected'), { validator: gateValidator(false) });
-    setHandler(pauseUpdate, (r) => this.pause(r), { validator: (r) => this.validateControl(r) });
-    setHandler(resumeUpdate, (r) => this.resume(r), { validator: (r) => this.validateControl(r) });
-    setHandler(abortUpdate, (r) => this.abort(r), { validator: (r) => this.validateControl(r) });
+    setHandler(pauseUpdate, (r) => this.control('pause', r), { validator: (r) => this.validateControl(r) });
+    setHandler(resumeUpdate, (r) => this.control('resume', r), { validator: (r) => this.validateControl(r) });
+    setHandler(abortUpdate, (r) => this.control('abort', r), { validator: (r) => this.validateControl(r) });
     // Signals cannot be refused: an invalid one is noted in the run's log and otherwise ignored.
     const viaSignal =
       <A>(validate: (a: A) => void, act: (a: A) => unknown, what: string) =>
@@ -685,9 +768,9 @@ export class RunbookControls {
       };
     setHandler(approveSignal, viaSignal(gateValidator(true), (a: GateAnswer) => this.answer(a, 'approved'), 'approve'));
     setHandler(rejectSignal, viaSignal(gateValidator(false), (a: GateAnswer) => this.answer(a, 'rejected'), 'reject'));
-    setHandler(pauseSignal, viaSignal((r: ControlRequest) => this.validateControl(r), (r: ControlRequest) => this.pause(r), 'pause'));
-    setHandler(resumeSignal, viaSignal((r: ControlRequest) => this.validateControl(r), (r: ControlRequest) => this.resume(r), 'resume'));
-    setHandler(abortSignal, viaSignal((r: ControlRequest) => this.validateControl(r), (r: ControlRequest) => this.abort(r), 'abort'));
+    setHandler(pauseSignal, viaSignal((r: ControlRequest) => this.validateControl(r), (r: ControlRequest) => this.control('pause', r), 'pause'));
+    setHandler(resumeSignal, viaSignal((r: ControlRequest) => this.validateControl(r), (r: ControlRequest) => this.control('resume', r), 'resume'));
+    setHandler(abortSignal, viaSignal((r: ControlRequest) => this.validateControl(r), (r: ControlRequest) => this.control('abort', r), 'abort'));
     setHandler(childStateSignal, (state) => this.onChildState(state));
     setHandler(progressQuery, () => {
       const open = this.openGates();
@@ -724,7 +807,12 @@ export class RunbookControls {
   private renderDetails(): string {
     const p = this.progress;
     const id = workflowInfo().workflowId;
-    const lines = [`**${p.runbook}** on cluster \`${p.cluster}\`: **${this.status()}**`];
+    const startedBy = this.starter ? renderActor(this.starter) : this.starterClaim;
+    // Runbook, cluster, starter and what the run will do first, from the first task on: a run started from the
+    // Web UI's form has no static details, so these lines are all it shows of who and what.
+    const lines = [runHeader({ runbook: p.runbook, cluster: p.cluster, startedBy, intent: this.intent }, this.status())];
+    if (p.paused && p.abort === null) lines.push(`\nPaused by ${this.lastControlBy('pause')}: the run waits at the next step boundary.`);
+    if (p.abort) lines.push(`\n**Abort requested by ${p.abort.by}**${p.abort.reason ? `: ${p.abort.reason}` : ''}`);
     if (p.currentStep) lines.push(`\nStep: ${p.currentStep}`);
     if (p.detail) lines.push(`\n${p.detail}`);
     for (const g of p.pendingGates) {
@@ -740,8 +828,18 @@ export class RunbookControls {
     const done = p.steps.filter((s) => s.state === 'done').length;
     lines.push(`\nSteps done: ${done} of ${p.steps.length} started`);
     if (this.extraDetails) lines.push(`\n${this.extraDetails}`);
-    lines.push(`\n${describePolicy(this.policy)}`, `\nStarted by: ${this.starter ? renderActor(this.starter) : 'unknown'}`);
+    const requests = p.controlRequests ?? [];
+    if (requests.length > 0) {
+      lines.push(`\nPause, resume and abort requests:\n${requests.slice(-10).map((r) => `- ${r.action} by ${r.by}${r.authenticated ? '' : ' (unauthenticated)'}${r.reason ? `: ${r.reason}` : ''}`).join('\n')}`);
+    }
+    lines.push(`\n${describePolicy(this.policy)}`);
     return lines.join('\n');
+  }
+
+  /** Who last asked for this (rendered, authenticated or not). */
+  private lastControlBy(action: ControlRecord['action']): string {
+    const r = [...(this.progress.controlRequests ?? [])].reverse().find((c) => c.action === action);
+    return r ? `${r.by}${r.authenticated ? '' : ' (unauthenticated)'}` : 'unknown';
   }
 }
 
@@ -771,6 +869,12 @@ function surfaceTypedFailure(err: unknown): unknown {
     cur = cur.cause;
   }
   return err;
+}
+
+/** Timer summaries are one line in the Web UI. */
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ');
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 function now(): string {

@@ -5,3 +5,5 @@ export { reassignmentSlice, reassignPartitions } from './reassign-partitions';
 export { addBrokers, changeReplicationFactor, decommissionBroker, rebalanceLeaders } from './broker-runbooks';
 export { rollingRestart, rollingRestartSlice } from './rolling-restart';
 export { migrateToKRaft } from './migrate-to-kraft';
+export { listBackups, mirrorBackup } from './mirror-backup';
+export { restoreFromBackup } from './restore-from-backup';

@@ -110,6 +110,7 @@ export async function reassignPartitions(rawInput: ReassignPartitionsInput): Pro
           executeChild(reassignmentSlice, {
             workflowId: childId,
             parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+            staticSummary: `reassignPartitions on ${input.cluster}: batches ${from + 1}-${to} of ${plan.batches}`,
             args: [{ ...exec, from, to, approvers: input.approvers ?? null, ...controls.childIdentity }],
           }),
         );

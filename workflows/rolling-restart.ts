@@ -109,6 +109,7 @@ export async function rollingRestart(rawInput: RollingRestartInputRaw): Promise<
       finalizeSkipped,
       // Gates answered in the slices' child workflows, then this run's own, in the order they were decided.
       gates: [...slices.decisions, ...controls.decisions].sort((a, b) => a.at.localeCompare(b.at)).map((d) => ({ gate: d.gate, outcome: d.outcome, approver: d.approver, reason: d.reason })),
+      controlRequests: controls.controlRequests,
       wallMs: Date.now() - started,
     };
     const markdown = renderRollingReport(result, input.cluster);
@@ -176,6 +177,7 @@ async function rollInSlices(
       executeChild(rollingRestartSlice, {
         workflowId: childId,
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        staticSummary: `rollingRestart on ${input.cluster}: ${change.label}batches ${part.from + 1}-${part.to} of ${total} (${part.nodes} nodes)`,
         args: [{ input, change, batches: plan.batches.slice(part.from, part.to), first: part.from, total, recentQuorum, ...controls.childIdentity }],
       }),
     );

@@ -6,6 +6,8 @@
  * Uses node:crypto: imported by `serve` and by worker activities, NEVER by workflow code.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { expandHome } from '../inventory/load';
 import { ATTESTATION_ACTIONS, type Attestation, type AttestationFields } from './identity';
 
 export { ATTESTATION_ACTIONS, type Attestation, type AttestationAction, type AttestationFields } from './identity';
@@ -69,4 +71,14 @@ function keyBytes(key: Buffer | string): Buffer {
   const k = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
   if (k.length < MIN_KEY_BYTES) throw new Error(`the attestation key must be at least ${MIN_KEY_BYTES} bytes`);
   return k;
+}
+
+/** Reads the attestation key from the file the worker's settings name; serve signs with the same file; the key never enters a payload. */
+export function attestationKeyFromFile(path: string | null): () => Buffer | null {
+  if (!path) return () => null;
+  return () => {
+    const key = Buffer.from(readFileSync(expandHome(path), 'utf8').trim(), 'utf8');
+    if (key.length < 32) throw new Error(`the attestation key in ${path} is shorter than 32 bytes`);
+    return key;
+  };
 }

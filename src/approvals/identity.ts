@@ -145,6 +145,13 @@ export function evaluateApproval(
     const narrowed = policy.narrowedTo !== null ? ' (the cluster policy narrowed by the run\'s approvers)' : '';
     return refuse(`${who} may not answer ${gateKind} gates${narrowed}; allowed: ${list}`);
   }
+  // Where the policy wants authenticated approvers, an unknown or self-declared starter would make separation
+  // of duties a matter of what the starter chose to type: refuse until the run is started through the API.
+  if (action === 'approve' && gateKind === GateKind.Irreversible && !policy.unauthenticated.includes(gateKind) && (starter === null || !starter.authenticated)) {
+    return refuse(
+      `${who} may not approve this irreversible gate: the run's starter is ${starter === null ? 'unknown' : renderActor(starter)}, so separation of duties cannot be checked; start such runs through the API`,
+    );
+  }
   return { allowed: true };
 }
 

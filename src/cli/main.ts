@@ -1,27 +1,16 @@
-import { type Client, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client } from '@temporalio/client';
 import { Command, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { parse as parseYaml } from 'yaml';
-import {
-  abortUpdate,
-  approveUpdate,
-  clusterLockWorkflowId,
-  lockHolderQuery,
-  pauseUpdate,
-  progressQuery,
-  rejectUpdate,
-  resumeUpdate,
-  type RunbookProgress,
-  runbookWorkflowId,
-  SA_CLUSTER,
-  SA_RUNBOOK,
-  SA_STATUS,
-  TASK_QUEUE,
-} from '../names';
-import { inputProblems } from '../runbooks/input';
-import { findRunbook, RUNBOOKS } from '../runbooks/registry';
+import { abortUpdate, approveUpdate, pauseUpdate, progressQuery, rejectUpdate, resumeUpdate, type RunbookProgress, runbookWorkflowId } from '../names';
+import { RUNBOOKS } from '../runbooks/registry';
+import { checkStart, gateOwner, listRuns, RefusalCode, RunRefused, runState, sendUpdate, startRun, taskQueue } from '../run-operations';
+import { serve } from '../serve/app';
+import { serveConfig, type ServeFlags } from '../serve/config';
+import { API_ACTIONS, newToken, tokenEntrySchema } from '../serve/tokens';
 import { connectClient } from '../temporal-connection';
+import { registerScheduleCommands, ScheduleRequestError } from './schedules';
 
 /** Exit codes: 0 done, 1 the run failed or was refused, 2 bad input or usage. */
 class CliError extends Error {
@@ -96,40 +85,30 @@ export function buildInput(opts: { file?: string; cluster?: string; set?: string
 }
 
 async function start(name: string, opts: { file?: string; cluster?: string; set?: string[]; id?: string; wait?: boolean; json?: boolean }) {
-  const rb = findRunbook(name);
-  if (!rb) throw new CliError(`unknown runbook "${name}"; known: ${Object.keys(RUNBOOKS).join(', ')}`, 2);
   const input = buildInput(opts);
-  const problems = inputProblems(rb.schema, input);
-  if (problems.length > 0) throw new CliError(`invalid input for ${name}:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 2);
-  const cluster = String(input.cluster);
+  // Refused before connecting: bad input needs no server.
+  await refusedAsCliError(async () => checkStart(name, input));
   const c = await client();
-  if (rb.disruptive) {
-    // Early, friendly refusal; the workflow's own lock step is what actually enforces it.
-    const holder = await c.workflow
-      .getHandle(clusterLockWorkflowId(cluster))
-      .query(lockHolderQuery)
-      .catch(() => null);
-    if (holder) throw new CliError(`cluster "${cluster}" is busy: runbook ${holder.runbook} (workflow ${holder.workflowId}) holds it since ${holder.since}`);
-  }
-  const workflowId = opts.id ?? runbookWorkflowId(rb.workflowType, cluster, new Date().toISOString().replace(/[:.]/g, '-'));
-  const handle = await c.workflow.start(rb.workflowType, {
-    workflowId,
-    taskQueue: process.env.KAFKA_RUNBOOKS_TASK_QUEUE ?? TASK_QUEUE,
-    args: [input],
-    typedSearchAttributes: [
-      { key: SA_CLUSTER, value: cluster },
-      { key: SA_RUNBOOK, value: rb.workflowType },
-      { key: SA_STATUS, value: 'Running' },
-    ],
-    staticSummary: `${rb.workflowType} on ${cluster}`,
-  });
+  // The starter, by name (unauthenticated): the run's approval policy keeps it from approving its own irreversible gates.
+  const startedBy = typeof input.startedBy === 'string' ? input.startedBy : whoami();
+  const run = await refusedAsCliError(() => startRun(c, name, input, { workflowId: opts.id, startedBy: () => ({ startedBy, rendered: `${startedBy} (unauthenticated)` }) }));
   if (!opts.json) {
-    console.log(`started ${rb.workflowType} on cluster ${cluster}`);
-    console.log(`  workflow: ${handle.workflowId}`);
-    console.log(`  watch:    ${workflowUrl(handle.workflowId)}`);
+    console.log(`started ${run.runbook} on cluster ${run.cluster}`);
+    console.log(`  workflow: ${run.workflowId}`);
+    console.log(`  watch:    ${workflowUrl(run.workflowId)}`);
   }
-  if (opts.wait) await follow(handle.workflowId, opts.json ?? false);
-  else if (opts.json) console.log(JSON.stringify({ workflowId: handle.workflowId, runId: handle.firstExecutionRunId }));
+  if (opts.wait) await follow(run.workflowId, opts.json ?? false);
+  else if (opts.json) console.log(JSON.stringify({ workflowId: run.workflowId, runId: run.runId }));
+}
+
+/** Refusals exit 2 when the input is wrong, 1 otherwise. */
+async function refusedAsCliError<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof RunRefused) throw new CliError(err.message, err.code === RefusalCode.InvalidInput || err.code === RefusalCode.UnknownRunbook ? 2 : 1);
+    throw err;
+  }
 }
 
 function printProgress(p: RunbookProgress, workflowId: string) {
@@ -180,21 +159,7 @@ async function follow(workflowId: string, json: boolean) {
 }
 
 async function status(workflowId: string, opts: { json?: boolean }) {
-  const handle = (await client()).workflow.getHandle(workflowId);
-  const desc = await handle.describe().catch((err: unknown) => {
-    if (err instanceof WorkflowNotFoundError) throw new CliError(`no run with workflow ID ${workflowId}`);
-    throw err;
-  });
-  const p = await handle.query(progressQuery).catch(() => null);
-  const state = desc.status.name;
-  // A run that ended other than completed says why, and the command fails like the run did.
-  const failure =
-    state === 'RUNNING' || state === 'COMPLETED'
-      ? null
-      : await handle.result().then(
-          () => null,
-          (err: { cause?: Error; message: string }) => err.cause?.message ?? err.message,
-        );
+  const { temporalStatus: state, failure, progress: p } = await refusedAsCliError(async () => runState(await client(), workflowId));
   if (opts.json) console.log(JSON.stringify({ workflowId, temporalStatus: state, failure, progress: p }, null, 2));
   else {
     console.log(`workflow ${workflowId}: ${state}  ${workflowUrl(workflowId)}`);
@@ -202,53 +167,23 @@ async function status(workflowId: string, opts: { json?: boolean }) {
     if (p) printProgress(p, workflowId);
     else console.log(state === 'RUNNING' ? '  (no progress yet: is a worker polling the task queue?)' : '  (no progress recorded)');
   }
+  // A run that ended other than completed says why, and the command fails like the run did.
   if (state !== 'RUNNING' && state !== 'COMPLETED') throw new CliError(`run ${workflowId} ended ${state}`);
 }
 
-async function sendUpdate(workflowId: string, send: (c: Client) => Promise<unknown>) {
-  try {
-    return await send(await client());
-  } catch (err) {
-    if (err instanceof WorkflowUpdateFailedError) throw new CliError(`refused: ${err.cause?.message ?? err.message}`);
-    if (err instanceof WorkflowNotFoundError) throw new CliError(`no running workflow ${workflowId}`);
-    throw err;
-  }
-}
-
-/**
- * The run that is waiting at `gate`: the run itself, or its active child (a reassignment), whose gates the
- * parent's progress lists with the child's ID, so operators answer every gate with the ID they started.
- */
-async function gateOwner(workflowId: string, gate: string): Promise<string> {
-  const c = await client();
-  const progress = await c.workflow
-    .getHandle(workflowId)
-    .query(progressQuery)
-    .catch(() => null);
-  const open = progress?.pendingGates?.find((g) => g.name === gate);
-  // Only this run's active child or a child of that (IDs under it): a gate entry never redirects an answer elsewhere.
-  const owner = open?.workflowId;
-  const child = progress?.activeChild;
-  if (owner && child && (owner === child || owner.startsWith(`${child}/`)) && child.startsWith(`${workflowId}/`)) {
-    console.error(`gate "${gate}" is waiting in the child workflow ${owner}: answering there`);
-    return owner;
-  }
-  return workflowId;
-}
-
 async function list(opts: { cluster?: string; all?: boolean }) {
-  const clauses = [`TaskQueue = '${process.env.KAFKA_RUNBOOKS_TASK_QUEUE ?? TASK_QUEUE}'`, `WorkflowType != 'clusterLock'`];
-  if (opts.cluster) clauses.push(`KafkaCluster = '${opts.cluster.replace(/'/g, '')}'`);
-  if (!opts.all) clauses.push(`ExecutionStatus = 'Running'`);
-  let n = 0;
-  for await (const w of (await client()).workflow.list({ query: clauses.join(' AND ') })) {
-    const sa = w.typedSearchAttributes;
-    console.log(
-      [w.startTime.toISOString(), w.status.name.padEnd(10), (sa.get(SA_STATUS) ?? '-').padEnd(18), (sa.get(SA_CLUSTER) ?? '-').padEnd(12), w.type.padEnd(18), w.workflowId].join('  '),
-    );
-    if (++n >= 200) break;
+  const runs = await listRuns(await client(), opts);
+  for (const r of runs) {
+    console.log([r.startTime, r.temporalStatus.padEnd(10), (r.status ?? '-').padEnd(18), (r.cluster ?? '-').padEnd(12), r.runbook.padEnd(18), r.workflowId].join('  '));
   }
-  if (n === 0) console.log(opts.all ? 'no runs' : 'no running runbooks (use --all for finished ones)');
+  if (runs.length === 0) console.log(opts.all ? 'no runs' : 'no running runbooks (use --all for finished ones)');
+}
+
+/** The run that takes an answer at `gate` (the run or its active child), said aloud when it is the child. */
+async function answeringRun(workflowId: string, gate: string): Promise<string> {
+  const target = await gateOwner(await client(), workflowId, gate);
+  if (target !== workflowId) console.error(`gate "${gate}" is waiting in the child workflow ${target}: answering there`);
+  return target;
 }
 
 export function buildProgram(): Command {
@@ -284,8 +219,8 @@ export function buildProgram(): Command {
       .option('--choice <choice>', 'for gates that offer choices')
       .addOption(asOpt())
       .action(async (id: string, o: { gate: string; reason?: string; choice?: string; as: string }) => {
-        const target = await gateOwner(id, o.gate);
-        const d = await sendUpdate(target, (c) => c.workflow.getHandle(target).executeUpdate(update, { args: [{ gate: o.gate, approver: o.as, reason: o.reason, choice: o.choice }] }));
+        const target = await answeringRun(id, o.gate);
+        const d = await refusedAsCliError(async () => sendUpdate(await client(), target, update, { gate: o.gate, approver: o.as, reason: o.reason, choice: o.choice }));
         console.log(JSON.stringify(d));
       });
   }
@@ -300,11 +235,84 @@ export function buildProgram(): Command {
       .option('-r, --reason <text>', 'why')
       .addOption(asOpt())
       .action(async (id: string, o: { reason?: string; as: string }) => {
-        const ack = await sendUpdate(id, (c) => c.workflow.getHandle(id).executeUpdate(update, { args: [{ by: o.as, reason: o.reason }] }));
+        const ack = await refusedAsCliError(async () => sendUpdate(await client(), id, update, { by: o.as, reason: o.reason }));
         console.log(JSON.stringify(ack));
       });
   }
+  program
+    .command('serve')
+    .description('the HTTP API for bots and scripts (runbooks/chatops.md); runs until SIGINT/SIGTERM')
+    .option('--listen <host:port>', 'listen address (KAFKA_RUNBOOKS_SERVE_LISTEN; default 127.0.0.1:8080)')
+    .option('--tokens <file>', 'token file (KAFKA_RUNBOOKS_TOKENS_FILE)')
+    .option('--attestation-key <file>', 'the key answers are attested with; the worker verifies them with the same key (KAFKA_RUNBOOKS_ATTESTATION_KEY_FILE)')
+    .option('--tls-cert <file>', 'TLS certificate (KAFKA_RUNBOOKS_TLS_CERT)')
+    .option('--tls-key <file>', 'TLS private key (KAFKA_RUNBOOKS_TLS_KEY)')
+    .option('--tls-client-ca <file>', 'require client certificates signed by this CA (KAFKA_RUNBOOKS_TLS_CLIENT_CA)')
+    .option('--rate-limit <n>', 'requests per minute per principal (KAFKA_RUNBOOKS_RATE_LIMIT; default 120)')
+    .action(async (flags: ServeFlags) => runServer(flags));
+  program
+    .command('token <principal>')
+    .description('a new API token: prints the token once, and the token file entry that holds only its hash')
+    .requiredOption('--actions <list>', `comma-separated: ${API_ACTIONS.join(', ')}`)
+    .option('--on-behalf-of <users>', 'a bot: "anyone" or comma-separated users it may act for')
+    .action((principal: string, o: { actions: string; onBehalfOf?: string }) => {
+      const t = newToken();
+      const onBehalfOf = o.onBehalfOf === undefined ? undefined : o.onBehalfOf === 'anyone' ? 'anyone' : o.onBehalfOf.split(',');
+      const entry = tokenEntrySchema.safeParse({ principal, sha256: t.sha256, actions: o.actions.split(','), ...(onBehalfOf ? { onBehalfOf } : {}) });
+      if (!entry.success) throw new CliError(`invalid token entry: ${entry.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 2);
+      console.log(`token (shown once; give it to ${principal}): ${t.token}`);
+      console.log(`token file entry:\n  - ${JSON.stringify(entry.data)}`);
+    });
+  registerScheduleCommands(program, { client, taskQueue: () => taskQueue(), buildInput, uiBase, namespace });
+  program
+    .command('backups')
+    .description('backup points of a cluster')
+    .command('list')
+    .requiredOption('-c, --cluster <name>', 'the backed-up (source) cluster')
+    .option('--json', 'machine-readable output')
+    .description("backup points on the cluster's backup cluster, newest first")
+    .action(listBackupPoints);
   return program;
+}
+
+async function runServer(flags: ServeFlags): Promise<void> {
+  let config;
+  try {
+    config = serveConfig(flags, process.env);
+  } catch (err) {
+    throw new CliError((err as Error).message, 2);
+  }
+  const app = await serve(config);
+  // The bound address: with port 0 the system picks one.
+  const bound = app.server.address();
+  const where = bound && typeof bound === 'object' ? `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}` : config.listen;
+  console.log(`serving the API on ${config.tls ? 'https' : 'http'}://${where} (OpenAPI at /openapi.json, metrics at /metrics)`);
+  await new Promise<void>((done) => {
+    const stop = () => void app.close().then(done, done);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+async function listBackupPoints(o: { cluster: string; json?: boolean }) {
+  const c = await client();
+  const r = (await c.workflow.execute('listBackups', {
+    taskQueue: taskQueue(),
+    workflowId: runbookWorkflowId('listBackups', o.cluster, new Date().toISOString().replace(/[:.]/g, '-')),
+    args: [{ cluster: o.cluster }],
+    workflowExecutionTimeout: '5 minutes',
+  })) as { backupCluster: string; points: { id: string; time: string; topics: number; partitions: number; records: number; groups: number; aclsCaptured: boolean }[]; unreadable: string[] };
+  if (o.json) {
+    console.log(JSON.stringify(r, null, 2));
+    return;
+  }
+  console.log(`backup points of ${o.cluster} on ${r.backupCluster}:`);
+  if (r.points.length === 0) console.log('  none');
+  else console.log(['ID'.padEnd(22), 'TIME'.padEnd(26), 'TOPICS', 'PARTITIONS', 'RECORDS'.padStart(12), 'GROUPS', 'ACLS'].join('  '));
+  for (const p of r.points) {
+    console.log([p.id.padEnd(22), p.time.padEnd(26), String(p.topics).padStart(6), String(p.partitions).padStart(10), String(p.records).padStart(12), String(p.groups).padStart(6), p.aclsCaptured ? 'yes' : 'no'].join('  '));
+  }
+  for (const u of r.unreadable) console.log(`  unreadable: ${u}`);
 }
 
 if (require.main === module) {
@@ -313,6 +321,6 @@ if (require.main === module) {
     .then(() => process.exit(0))
     .catch((err: unknown) => {
       console.error(`error: ${(err as Error).message}`);
-      process.exit(err instanceof CliError ? err.exitCode : 1);
+      process.exit(err instanceof CliError ? err.exitCode : err instanceof ScheduleRequestError ? 2 : 1);
     });
 }

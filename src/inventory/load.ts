@@ -41,7 +41,34 @@ export function parseInventory(source: string, text: string): Inventory {
 }
 
 function resolveDefaults(file: InventoryFile, source: string): Inventory {
+  const mm2 = file.backup?.mirrorMaker;
   return {
+    ...(file.backup && mm2
+      ? {
+          backup: {
+            cluster: file.backup.cluster,
+            mirrorMaker: {
+              // MM2 hosts reuse the host shape so SSH and command templates work on them as on brokers.
+              hosts: mm2.hosts.map((h) => ({
+                name: h.name,
+                address: h.address,
+                nodeId: null,
+                roles: [],
+                rack: null,
+                ssh: { ...file.defaults.ssh, ...stripUndefined(h.ssh ?? {}) },
+                kafka: {
+                  ...file.defaults.kafka,
+                  currentLink: mm2.kafkaHome,
+                  configFile: mm2.configFile,
+                  logDir: mm2.logDir,
+                  pidFile: mm2.pidFile,
+                  commands: { ...file.defaults.kafka.commands, ...mm2.commands },
+                },
+              })),
+            },
+          },
+        }
+      : {}),
     name: file.name,
     mode: file.mode,
     bootstrapServers: file.bootstrapServers,
@@ -91,6 +118,9 @@ export function loadInventories(paths: string[]): Map<string, Inventory> {
     const other = byName.get(inv.name);
     if (other) throw new InventoryError(file, [`name: cluster "${inv.name}" is already defined in ${other.source}`]);
     byName.set(inv.name, inv);
+  }
+  for (const inv of byName.values()) {
+    if (inv.backup && !byName.has(inv.backup.cluster)) throw new InventoryError(inv.source, [`backup.cluster: "${inv.backup.cluster}" is not a cluster of the inventory (${[...byName.keys()].join(', ')})`]);
   }
   return byName;
 }

@@ -186,6 +186,39 @@ const hostSchema = z
   })
   .strict();
 
+/**
+ * MirrorMaker 2 in dedicated mode on hosts of its own: where its install, config, log and pid file are, and how
+ * it is started, stopped and asked whether it runs (same placeholders as the Kafka commands).
+ */
+const mirrorMakerSchema = z
+  .object({
+    hosts: z
+      .array(z.object({ name: hostSchema.shape.name, address: addressSchema, ssh: sshSchema.partial().optional() }).strict())
+      .min(1, 'must name at least one MirrorMaker 2 host')
+      .max(...atMost(100, 'hosts')),
+    kafkaHome: filePath.min(1).default('/opt/kafka/current'),
+    configFile: filePath.min(1).default('/etc/kafka/mm2.properties'),
+    logDir: filePath.min(1).default('/var/log/kafka-mirrormaker'),
+    pidFile: filePath.min(1).default('/var/run/kafka/mirrormaker.pid'),
+    commands: z
+      .object({
+        start: template('sudo systemctl start kafka-mirrormaker'),
+        stop: template('sudo systemctl stop --no-block kafka-mirrormaker'),
+        status: template('test "$(systemctl show -p MainPID --value kafka-mirrormaker)" != 0'),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+/** The cluster this one is backed up to (by name, from the inventory) and the MirrorMaker 2 that copies it. */
+const backupSchema = z
+  .object({
+    cluster: boundedString(LIMITS.maxNameLength).regex(/^[a-z0-9][a-z0-9._-]*$/, 'must name a cluster of the inventory'),
+    mirrorMaker: mirrorMakerSchema,
+  })
+  .strict();
+
 export const inventorySchema = z
   .object({
     name: boundedString(LIMITS.maxNameLength).regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits, ".", "_" or "-"'),
@@ -204,12 +237,14 @@ export const inventorySchema = z
       .array(hostSchema)
       .min(1, 'must list at least one host')
       .max(...atMost(LIMITS.maxHosts, 'hosts')),
+    backup: backupSchema.optional(),
     /** Who may answer each kind of gate on this cluster; absent: anyone (src/approvals/inventory.ts). */
     approvals: approvalsSchema.optional(),
     notifications: clusterNotificationsSchema.optional(),
   })
   .strict()
   .superRefine((inv, ctx) => {
+    if (inv.backup?.cluster === inv.name) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['backup', 'cluster'], message: 'must name another cluster, not this one' });
     const names = new Map<string, number>();
     const ids = new Map<number, number>();
     inv.hosts.forEach((h, i) => {
@@ -267,8 +302,16 @@ export interface InventoryHost {
   kafka: KafkaLayout;
 }
 
+/** MirrorMaker 2 hosts as the runbooks reach them: hosts with the defaults merged, kafka layout pointing at MM2's files. */
+export interface BackupSettings {
+  cluster: string;
+  mirrorMaker: { hosts: InventoryHost[] };
+}
+
 export interface Inventory {
   name: string;
+  /** Absent when the cluster names no backup cluster. */
+  backup?: BackupSettings;
   mode: 'kraft' | 'zookeeper';
   bootstrapServers: string[];
   zookeeperConnect: string | null;

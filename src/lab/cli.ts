@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { addHost, labDown, labDownAll, labStatus, labUp, listLabs, runOnHost } from './cluster';
+import { addMirrorMakerHost } from './mirror-maker';
 import { temporalDown, temporalStatus, temporalUp } from './temporal';
 
 /** `npm run lab -- <command>`: build, inspect and tear down lab clusters and the Temporal dev server. */
@@ -88,6 +89,17 @@ program
   .action(async (o: { name: string; nodeId: number; rack?: string }) => {
     const host = await addHost(o.name, { nodeId: o.nodeId, rack: o.rack });
     console.log(`added ${host.name} at ${host.address} (node id ${host.nodeId}${host.rack ? `, ${host.rack}` : ''}); Kafka not started`);
+  });
+
+program
+  .command('add-mm2')
+  .description("provision a MirrorMaker 2 host on the backup lab's subnet (MM2 stopped) and name the backup cluster and it in the source lab's inventory")
+  .requiredOption('--backup <lab>', 'the backup lab (already up)')
+  .option('--name <name>', 'the source lab', 'lab')
+  .option('--octet <n>', 'the host gets address 127.0.<backup subnet>.<n>', int('--octet'))
+  .action(async (o: { name: string; backup: string; octet?: number }) => {
+    const host = await addMirrorMakerHost(o.name, o.backup, { octet: o.octet });
+    console.log(`added MirrorMaker 2 host ${host.name} at ${host.address} to lab ${o.backup}; ${o.name}'s inventory names it and backup cluster ${o.backup}`);
   });
 
 program

@@ -44,7 +44,7 @@ export const LAB_KAFKA_VERSIONS = [DEFAULT_ZOOKEEPER_VERSION, DEFAULT_KRAFT_VERS
 const STARTUP_TIMEOUT_MS = 180000;
 
 /** What the lab records about a cluster it built (`<lab>/<name>/lab.json`). */
-interface LabState {
+export interface LabState {
   spec: LabSpec;
   clusterId: string | null;
   hosts: LabHostPlan[];
@@ -78,7 +78,7 @@ export interface LabUpOptions extends LabSpecInput {
   temporal?: boolean;
 }
 
-function readState(root: string, name: string): LabState | null {
+export function readState(root: string, name: string): LabState | null {
   try {
     return JSON.parse(readFileSync(clusterStateFile(root, name), 'utf8')) as LabState;
   } catch {
@@ -86,15 +86,15 @@ function readState(root: string, name: string): LabState | null {
   }
 }
 
-function writeState(root: string, state: LabState): void {
+export function writeState(root: string, state: LabState): void {
   writeFileSync(clusterStateFile(root, state.spec.name), JSON.stringify(state, null, 2));
 }
 
-const withPaths = (root: string, name: string, h: LabHostPlan): LabHost => ({ ...h, paths: hostPaths(root, name, h.name, h.kind) });
+export const withPaths = (root: string, name: string, h: LabHostPlan): LabHost => ({ ...h, paths: hostPaths(root, name, h.name, h.kind) });
 
 /** Pids the lab may have to stop for a cluster: each host's sshd and Kafka/ZooKeeper process, read now. */
-function livePids(root: string, state: LabState): { host: string; what: 'kafka' | 'zookeeper' | 'sshd'; pid: number }[] {
-  const out: { host: string; what: 'kafka' | 'zookeeper' | 'sshd'; pid: number }[] = [];
+function livePids(root: string, state: LabState): { host: string; what: 'kafka' | 'zookeeper' | 'mm2' | 'sshd'; pid: number }[] {
+  const out: { host: string; what: 'kafka' | 'zookeeper' | 'mm2' | 'sshd'; pid: number }[] = [];
   const ours = `${join(root, state.spec.name)}/`;
   for (const h of state.hosts.map((x) => withPaths(root, state.spec.name, x))) {
     const service = readPidFile(h.paths.pidFile);
@@ -142,7 +142,7 @@ function installKafka(paths: HostPaths, versions: string[], current: string): vo
   for (const d of [paths.dataDir, paths.logDir, dirname(paths.pidFile), dirname(paths.configFile)]) mkdirSync(d, { recursive: true });
 }
 
-async function provisionHost(root: string, name: string, host: LabHost, versions: string[], current: string): Promise<{ address: string; publicKey: string }> {
+export async function provisionHost(root: string, name: string, host: LabHost, versions: string[], current: string): Promise<{ address: string; publicKey: string }> {
   const ssh = sshPaths(root);
   mkdirSync(host.paths.root, { recursive: true });
   installKafka(host.paths, versions, current);
@@ -152,7 +152,7 @@ async function provisionHost(root: string, name: string, host: LabHost, versions
   return { address: host.address, publicKey: key.publicKey };
 }
 
-function writeInventory(path: string, content: Record<string, unknown>, comment: string): Inventory {
+export function writeInventory(path: string, content: Record<string, unknown>, comment: string): Inventory {
   const text = `# ${comment}\n${toYaml(content, { lineWidth: 0 })}`;
   const inventory = parseInventory(path, text); // never write an inventory the worker would refuse
   mkdirSync(dirname(path), { recursive: true });
@@ -225,7 +225,7 @@ export async function waitForBrokers(bootstrapServers: string[], brokerIds: numb
   }
 }
 
-async function assertAddressesFree(hosts: LabHostPlan[]): Promise<void> {
+export async function assertAddressesFree(hosts: LabHostPlan[]): Promise<void> {
   const busy: string[] = [];
   await Promise.all(
     hosts.flatMap((h) =>
@@ -370,7 +370,7 @@ export async function labDown(name = 'lab', opts: { graceMs?: number } = {}): Pr
     return result;
   }
   const roles = new Map(state.hosts.map((h) => [h.name, h.roles]));
-  const stopGroup = async (what: 'kafka' | 'zookeeper' | 'sshd', grace: number, onHost: (roles: string[]) => boolean = () => true): Promise<void> => {
+  const stopGroup = async (what: 'kafka' | 'zookeeper' | 'mm2' | 'sshd', grace: number, onHost: (roles: string[]) => boolean = () => true): Promise<void> => {
     const group = livePids(root, state).filter((p) => p.what === what && onHost(roles.get(p.host) ?? []));
     if (group.length === 0) return;
     const forced = new Set(await terminate(group.map((p) => p.pid), grace));
@@ -381,7 +381,8 @@ export async function labDown(name = 'lab', opts: { graceMs?: number } = {}): Pr
   };
   result.wasRunning = livePids(root, state).length > 0;
   // Brokers first, while the controllers they report their shutdown to are still there; then controllers
-  // (and combined nodes), then ZooKeeper, then the hosts' sshds.
+  // (and combined nodes), then ZooKeeper, then the hosts' sshds. MirrorMaker 2 goes before the brokers it reads.
+  await stopGroup('mm2', graceMs);
   await stopGroup('kafka', graceMs, (r) => !r.includes('controller'));
   await stopGroup('kafka', graceMs);
   await stopGroup('zookeeper', graceMs);

@@ -42,7 +42,8 @@ export const clusterDir = (root: string, name: string): string => join(root, nam
 export const clusterStateFile = (root: string, name: string): string => join(root, name, 'lab.json');
 export const inventoryFile = (root: string, name: string): string => join(root, 'inventory', `${name}.yaml`);
 
-export type HostKind = 'kafka' | 'zookeeper';
+/** `mm2`: a MirrorMaker 2 host (Kafka installed, no broker). */
+export type HostKind = 'kafka' | 'zookeeper' | 'mm2';
 
 /** One lab host's file tree, laid out like a production host under `<cluster>/hosts/<host>/`. */
 export interface HostPaths {
@@ -62,7 +63,7 @@ export interface HostPaths {
 
 export function hostPaths(root: string, cluster: string, host: string, kind: HostKind): HostPaths {
   const h = join(root, cluster, 'hosts', host);
-  const service = kind === 'zookeeper' ? 'zookeeper' : 'kafka';
+  const service = kind === 'zookeeper' ? 'zookeeper' : kind === 'mm2' ? 'mirrormaker' : 'kafka';
   return {
     root: h,
     sshdConfig: join(h, 'etc', 'ssh', 'sshd_config'),
@@ -71,7 +72,7 @@ export function hostPaths(root: string, cluster: string, host: string, kind: Hos
     sshdLog: join(h, 'var', 'log', 'sshd.log'),
     installDir: join(h, 'opt', 'kafka'),
     currentLink: join(h, 'opt', 'kafka', 'current'),
-    configFile: join(h, 'etc', service, kind === 'zookeeper' ? 'zookeeper.properties' : 'server.properties'),
+    configFile: join(h, 'etc', service, kind === 'zookeeper' ? 'zookeeper.properties' : kind === 'mm2' ? 'mm2.properties' : 'server.properties'),
     dataDir: join(h, 'var', 'lib', service, 'data'),
     logDir: join(h, 'var', 'log', service),
     pidFile: join(h, 'run', `${service}.pid`),

@@ -270,6 +270,12 @@ export function labControllerStartCommand(address: string): string {
 
 /** Controller hosts of a zookeeper-mode lab: the migration runbook writes their config, formats and starts them. */
 export const isWaitingController = (spec: Pick<LabSpec, 'mode'>, h: { roles: HostRole[] }): boolean => spec.mode === 'zookeeper' && isController(h);
+/** MirrorMaker 2 in dedicated mode, by pid file (the config chooses the flows; nothing matched by pattern). */
+export const labMirrorMakerCommands = {
+  start: "KAFKA_PID_FILE={{pidFile}} LOG_DIR={{logDir}} KAFKA_HEAP_OPTS='-Xmx384m -Xms128m' {{kafkaHome}}/bin/connect-mirror-maker.sh -daemon {{configFile}}",
+  stop: 'KAFKA_PID_FILE={{pidFile}} {{kafkaHome}}/bin/kafka-server-stop.sh',
+  status: 'KAFKA_PID_FILE={{pidFile}} {{kafkaHome}}/bin/kafka-server-status.sh',
+} as const;
 
 export const labZookeeperCommands = {
   start: "KAFKA_PID_FILE={{pidFile}} LOG_DIR={{logDir}} KAFKA_HEAP_OPTS='-Xmx256m -Xms64m' {{kafkaHome}}/bin/zookeeper-server-start.sh -daemon {{configFile}}",
@@ -302,7 +308,7 @@ export function buildLabInventory({ spec, hosts, paths, ssh, bootstrapServers: b
       ssh: { port: LAB_SSH_PORT, user: 'root', privateKeyFile: ssh.privateKey, knownHostsFile: ssh.knownHosts, strictHostKeyChecking: true },
       kafka: { commands: { ...labKafkaCommands } },
     },
-    hosts: hosts.map((h) => {
+    hosts: hosts.filter((h) => h.kind !== 'mm2').map((h) => {
       const p = paths.get(h.name);
       if (!p) throw new Error(`no paths for host ${h.name}`);
       return {

@@ -72,7 +72,7 @@ export function gateCalls(notice: RunNotice, links: NoticeLinks): GateCalls | nu
     const url = `${links.apiUrl.replace(/\/+$/, '')}${gateAnswerPath(notice.workflowId, g.name, action)}`;
     const body: Record<string, string> = { reason: '...' };
     if (action === 'approve' && g.choices) body.choice = g.choices[0] ?? '<choice>';
-    const curl = `curl -sS -X POST ${sh(url)} -H 'Authorization: Bearer $TOKEN' -H 'Content-Type: application/json' -d ${sh(JSON.stringify(body))}`;
+    const curl = `curl -sS -X POST ${sh(url)} -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d ${sh(JSON.stringify(body))}`;
     return { method: 'POST', url, body, curl };
   };
   const approve = http('approve');

@@ -1,4 +1,5 @@
 /** The closing report of a rolling restart or upgrade: what the CLI prints and the UI shows at the end. */
+import { type ControlRecord } from '../names';
 
 export type NodeOutcome = 'restarted' | 'skipped' | 'rolled-back' | 'failed' | 'not-started';
 
@@ -38,6 +39,8 @@ export interface RollingRestartResult {
   /** Why the finalize did not run, when it did not (the run can still have completed). */
   finalizeSkipped: string | null;
   gates: GateReport[];
+  /** Pause and resume requests the run took (an abort ends it: the failure names who asked); absent on older runs. */
+  controlRequests?: ControlRecord[];
   wallMs: number;
   /** The same, as markdown: printed by the CLI, shown by the UI. */
   markdown: string;
@@ -66,5 +69,8 @@ export function renderRollingReport(r: Omit<RollingRestartResult, 'markdown'>, c
   }
   lines.push('', r.gates.length === 0 ? 'No gates were needed.' : 'Gates:', '');
   for (const g of r.gates) lines.push(`- ${cell(g.gate)}: ${g.outcome} by ${cell(g.approver)}${g.reason ? ` (${cell(g.reason)})` : ''}`);
+  const requests = r.controlRequests ?? [];
+  if (requests.length > 0) lines.push('', 'Pause, resume and abort requests:', '');
+  for (const c of requests) lines.push(`- ${c.action} by ${cell(c.by)}${c.authenticated ? '' : ' (unauthenticated)'}${c.reason ? ` (${cell(c.reason)})` : ''}`);
   return lines.join('\n').trimEnd();
 }

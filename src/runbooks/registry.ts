@@ -3,6 +3,8 @@ import { addBrokersInput, changeReplicationFactorInput, decommissionBrokerInput,
 import { migrateToKRaftInput } from '../migration/input';
 import { rollingRestartInput } from '../rolling/input';
 import { clusterHealthInput } from './cluster-health';
+import { mirrorBackupInput } from './mirror-backup';
+import { restoreFromBackupInput } from '../restore/input';
 import { reassignPartitionsInput } from './reassignment';
 
 export interface RunbookEntry {
@@ -72,6 +74,20 @@ export const RUNBOOKS: Record<string, RunbookEntry> = {
     disruptive: true,
     summary: 'any reassignment goal (add/remove brokers, RF, leaders, explicit), planned, approved and throttled',
     doc: 'runbooks/reassignment.md',
+  },
+  'mirror-backup': {
+    workflowType: 'mirrorBackup',
+    schema: mirrorBackupInput,
+    disruptive: false,
+    summary: 'back a cluster up into its backup cluster with MirrorMaker 2 and record a backup point',
+    doc: 'runbooks/backup-restore.md',
+  },
+  'restore-from-backup': {
+    workflowType: 'restoreFromBackup',
+    schema: restoreFromBackupInput,
+    disruptive: true,
+    summary: 'restore topics and consumer group offsets from a MirrorMaker 2 backup point: planned, approved, copied losslessly, verified',
+    doc: 'runbooks/backup-restore.md',
   },
 };
 

@@ -73,6 +73,15 @@ export async function startWorkflowTestBed(taskQueue: string, activities: object
     env,
     client: env.client,
     async stop() {
+      // A run still going holds a long poll (a result() nobody awaits). Ending it first lets that call finish
+      // while the server is up; else its retry fires after teardown into a closed channel and fails the file.
+      try {
+        for await (const w of env.client.workflow.list({ query: 'ExecutionStatus = "Running"' })) {
+          await env.client.workflow.getHandle(w.workflowId, w.runId).terminate('the test bed is stopping').catch(() => undefined);
+        }
+      } catch {
+        // Nothing to end, or the server already gone: teardown follows either way.
+      }
       worker.shutdown();
       await running;
       await env.teardown();
@@ -115,6 +124,24 @@ export async function runFailure(result: Promise<unknown>): Promise<{ type?: str
   );
   if (!(err instanceof WorkflowFailedError)) throw new Error(`expected the run to fail, got ${err === null ? 'success' : String(err)}`);
   return err.cause as { type?: string; message: string };
+}
+
+/**
+ * Waits until the run waits at `gate` (true) or has ended (false). The polling stops as soon as either is
+ * known: a poll left running past the test would retry into the closed connection and fail the whole suite.
+ */
+export async function gateOrEnd(handle: { query: (q: typeof progressQuery) => Promise<RunbookProgress> }, gate: string, result: Promise<unknown>, intervalMs = 100): Promise<boolean> {
+  let ended = false;
+  const end = result.then(
+    () => (ended = true),
+    () => (ended = true),
+  );
+  while (!ended) {
+    const p = await handle.query(progressQuery).catch(() => null);
+    if (p?.pendingGates.some((g) => g.name === gate)) return true;
+    await Promise.race([end, new Promise((r) => setTimeout(r, intervalMs))]);
+  }
+  return false;
 }
 
 /** Waits until the run waits at `gate`. */

@@ -12,7 +12,7 @@ import { parseInventory } from '../../src/inventory/load';
 import { type Inventory } from '../../src/inventory/schema';
 import { approveSignal, approveUpdate, type GateAnswer, progressQuery, rejectUpdate, type RunbookProgress } from '../../src/names';
 import { eventually, runFailure, startWorkflowTestBed, type WorkflowTestBed } from '../support/temporal';
-import { type ProbeInput } from './probe';
+import { type ProbeInput, quietProbe } from './probe';
 
 const TASK_QUEUE = 'approval-policy-test';
 const KEY = Buffer.alloc(32, 42);
@@ -68,9 +68,7 @@ beforeAll(async () => {
   });
   bed = await startWorkflowTestBed(TASK_QUEUE, {
     ...real,
-    change: async () => undefined,
-    revert: async () => undefined,
-    wait: async () => undefined,
+    ...quietProbe,
   });
   client = bed.client;
 }, 120_000);
@@ -140,6 +138,15 @@ describe('the cluster policy decides who may answer', () => {
     await h.result();
   });
 
+  test('where the policy wants authenticated approvers, an irreversible gate of a run with an unknown starter is not approved, even by a lead', async () => {
+    const h = await start({ cluster: 'guarded', steps: ['a'], gateBefore: 'a', gatePolicy: { kind: 'irreversible' } });
+    await waitingAt(h, 'before-a');
+    expect(await refused(h, { gate: 'before-a', approver: 'carol', attestation: attested(h, 'before-a', 'carol') })).toContain("the run's starter is unknown, so separation of duties cannot be checked");
+    expect(await updateEvents(h)).toBe(0);
+    await h.executeUpdate(rejectUpdate, { args: [{ gate: 'before-a', approver: 'carol', attestation: attested(h, 'before-a', 'carol', 'reject'), reason: 'start it through the API' }] });
+    expect((await runFailure(h.result())).type).toBe('GateRejected');
+  });
+
   test('a free-text starter is held to separation of duties too', async () => {
     const h = await start({ cluster: 'open', steps: ['a'], gateBefore: 'a', gatePolicy: { kind: 'irreversible' }, startedBy: 'dave' });
     await waitingAt(h, 'before-a');
@@ -149,7 +156,9 @@ describe('the cluster policy decides who may answer', () => {
   });
 
   test('an unauthenticated name is refused at an irreversible gate and recorded as such at an ordinary one', async () => {
-    const h = await start({ cluster: 'guarded', steps: ['a', 'b'], gateBefore: 'b', gatePolicy: { kind: 'irreversible' } });
+    const id = `unauth-${Date.now()}-${seq++}`;
+    const startedBy = attest(KEY, { workflowId: id, action: 'start', principal: 'dave', issuedAt: new Date().toISOString() });
+    const h = await start({ cluster: 'guarded', steps: ['a', 'b'], gateBefore: 'b', gatePolicy: { kind: 'irreversible' }, attestation: startedBy }, id);
     await waitingAt(h, 'before-b');
     expect(await refused(h, { gate: 'before-b', approver: 'carol' })).toContain('carol (unauthenticated) may not answer irreversible gates');
     // A forged attestation passes the validator as the principal it claims, then fails verification on the worker.

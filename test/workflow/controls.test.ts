@@ -255,7 +255,7 @@ describe('pause, resume, abort', () => {
     expect(ack.message).toContain('undo');
     const f = await failureOf(h.result());
     expect(f.type).toBe('RunbookAborted');
-    expect(f.message).toContain('aborted by dave: wrong cluster');
+    expect(f.message).toContain('aborted by dave (unauthenticated): wrong cluster');
     expect(calls).toEqual(['change a', 'change b', 'revert b', 'revert a']);
     expect((await h.describe()).typedSearchAttributes.get(SA_STATUS)).toBe('Aborted');
   });

@@ -9,7 +9,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities';
 import { replicasOnBrokers } from '../../activities/cluster-reads';
 import { createInputActivities } from '../../activities/inputs';
+import { FakeBackupWorld } from './backup-fakes';
 import { noApprovalActivities } from '../support/approvals';
+import { FakeRestoreWorld } from './restore-fakes';
 import { type ReassignmentPlanActivities, reassignmentPlanActivities } from '../../activities/reassignment-plan';
 import { MemoryPlanStore } from '../support/plan-store';
 import { withRollingPreflight } from '../support/rolling-preflight';
@@ -183,7 +185,9 @@ export class FakeWorld {
       formatControllerStorage: async (_c, h) => ({ host: h, dirs: ['/var/lib/kafka/data'], formatted: false, output: '' }),
       wipeControllerMetadata: async (_c, h) => ({ host: h, wiped: [] }),
       ...createInputActivities(),
+      ...new FakeBackupWorld().activities(),
       ...noApprovalActivities(),
+      ...new FakeRestoreWorld().activities(),
       describeDataDirs: async (_c, hosts) => hosts.map((host) => ({ host, dataDirs: ['/var/lib/kafka/data'] })),
     };
   }

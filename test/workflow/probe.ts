@@ -10,6 +10,13 @@ export interface ProbeActivities {
   wait(step: string): Promise<void>;
 }
 
+/** Side effects that do nothing, for tests that watch the controls rather than what the steps change. */
+export const quietProbe: ProbeActivities = {
+  change: async () => undefined,
+  revert: async () => undefined,
+  wait: async () => undefined,
+};
+
 export interface ProbeInput {
   cluster: string;
   steps: string[];

@@ -393,7 +393,7 @@ describe('runbooks on top of the executor', () => {
     expect((await failureOf(h as Handle)).type).toBe('RunbookAborted');
     const c = await runFailure(child.result());
     expect(c.type).toBe('RunbookAborted');
-    expect(c.message).toContain('aborted by sre-on-call: wrong topic');
+    expect(c.message).toContain('aborted by sre-on-call (unauthenticated): wrong topic');
     expect(fake.submitted).toEqual([]);
   });
 

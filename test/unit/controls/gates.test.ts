@@ -40,11 +40,20 @@ describe('checkControlRequest', () => {
     ['by of a number', { by: 1 }, '"by" must be a string'],
     ['reason of a boolean', { by: 'carol', reason: true }, '"reason" must be a string, got boolean'],
     ['a reserved name', { by: 'timeout-policy' }, 'reserved'],
+    ['an attestation of a string', { by: 'carol', attestation: 'signed' }, '"attestation" must be'],
+    ['an attestation without a MAC', { by: 'carol', attestation: { principal: 'carol', issuedAt: '2026-01-01T00:00:00Z' } }, '"attestation.mac" is required'],
+    ['an attestation for a reserved name', { by: 'carol', attestation: { principal: 'system', issuedAt: 'x', mac: 'y' } }, 'reserved'],
   ])('refuses %s', (_what, req, message) => {
     expect(() => checkControlRequest(req)).toThrow(message);
   });
 
   test('passes a good request', () => {
     expect(checkControlRequest({ by: 'carol', reason: 'incident' })).toEqual({ by: 'carol', reason: 'incident' });
+  });
+
+  test('keeps an attestation, and the run it was issued for only beside one; drops unknown fields', () => {
+    const attestation = { principal: 'alice', via: 'slack-bot', issuedAt: '2026-01-01T00:00:00Z', mac: 'abc' };
+    expect(checkControlRequest({ by: 'alice', attestation: { ...attestation, extra: 1 }, attestedFor: 'run-1', extra: 2 })).toEqual({ by: 'alice', attestation, attestedFor: 'run-1' });
+    expect(checkControlRequest({ by: 'alice', attestedFor: 'run-1' })).toEqual({ by: 'alice' });
   });
 });

@@ -42,4 +42,24 @@ describe('renderRollingReport', () => {
       '- rollback-kafka-2: approved by alice (go)',
     ]);
   });
+
+  it('names who paused and resumed the run, and whether the API vouched for them', () => {
+    const md = renderRollingReport(
+      {
+        targetVersion: null,
+        batches: 1,
+        nodes: [node(1)],
+        finalized: null,
+        finalizeSkipped: null,
+        gates: [],
+        controlRequests: [
+          { action: 'pause', by: 'alice via slack-bot', authenticated: true, reason: 'incident 42', at: '2026-01-01T00:00:00Z' },
+          { action: 'resume', by: 'bob', authenticated: false, reason: null, at: '2026-01-01T00:05:00Z' },
+        ],
+        wallMs: 1000,
+      },
+      'prod',
+    );
+    expect(md.split('\n').slice(-4)).toEqual(['Pause, resume and abort requests:', '', '- pause by alice via slack-bot (incident 42)', '- resume by bob (unauthenticated)']);
+  });
 });

@@ -1,0 +1,366 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Admin } from 'kafkajs';
+import { type BackupPoint } from '../src/backup/manifest';
+import { invalidInput, unsafeToProceed } from '../src/errors';
+import { shellQuote } from '../src/inventory/commands';
+import { expandHome } from '../src/inventory/load';
+import { type Inventory, type InventoryHost } from '../src/inventory/schema';
+import { scrub } from '../src/redact';
+import { clientProperties, type ResolvedClient } from '../src/restore/client-properties';
+import { type CopierEvent, type CopyPosition, copyArgs, copyRate, describeCopyRate, digestArgs, type DigestPartitionArgs, lineSplitter, parseCopierLine } from '../src/restore/copier';
+import { type RestoreFromBackupParsed, selectedBy } from '../src/restore/input';
+import { type CopyRange, planRestore, type RestorePlan, SETTABLE_GROUP_STATES, type TargetGroup } from '../src/restore/plan';
+import { type PartitionDigest } from '../src/restore/verify';
+import { readBackupPoints } from './backup';
+import { type ClusterRegistry, kafkaClient } from './clusters';
+import { earlierAttemptDetails, keepHeartbeating } from './heartbeat';
+import { withHostFile } from './host-files';
+import { readSecret, type HostShell } from './ssh';
+
+export interface RestoreActivityDeps {
+  clusters: ClusterRegistry;
+  shell: HostShell;
+}
+
+/** The copier's Java source: it travels to the copy host on stdin (withHostFile), and runs from the host's Kafka jars. */
+const COPIER_SOURCE_PATH = join(__dirname, 'restore', 'RestoreCopier.java');
+
+/** A topic to create on the target, as the plan decided. */
+export interface TopicToCreate {
+  name: string;
+  partitionCount: number;
+  replicationFactor: number;
+  configs: Record<string, string>;
+}
+
+/** One copy activity's job: a range of the plan, with each partition's base offset on the target. */
+export interface CopyJob {
+  backupCluster: string;
+  cluster: string;
+  copyHost: string;
+  /** Names the copier process on the host, so a retry finds and stops an earlier attempt's copier. */
+  key: string;
+  range: CopyRange;
+  /** Target end offset per partition before the restore wrote anything. */
+  bases: Record<number, number>;
+  timeoutMs: number;
+}
+
+export interface CopyPartitionResult {
+  partition: number;
+  /** Records of this restore on the target: its end minus its base. */
+  copied: number;
+  /** The target's end offset after the copy. */
+  targetEnd: number;
+}
+
+export interface CopyRangeResult {
+  rangeId: string;
+  /** Records on the target for this range (resumed attempts included). */
+  copied: number;
+  /** Records this attempt wrote, and their key + value bytes. */
+  copiedThisAttempt: number;
+  bytesThisAttempt: number;
+  ms: number;
+  /** Records a retried attempt found already written and skipped. */
+  skippedAsWritten: number;
+  partitions: CopyPartitionResult[];
+}
+
+/** What a copy heartbeats: positions a retry resumes from, and the progress line shown in the UI's pending activity. */
+export interface CopyHeartbeat {
+  positions: Record<number, CopyPosition>;
+  progress: string;
+}
+
+export interface DigestJob {
+  backupCluster: string;
+  cluster: string;
+  copyHost: string;
+  /** As CopyJob's: names the verifier processes on the host. */
+  key: string;
+  topic: string;
+  backupTopic: string;
+  partitions: { partition: number; from: number; to: number; base: number; marks: number[] }[];
+  timeoutMs: number;
+}
+
+export interface DigestResult {
+  backup: PartitionDigest[];
+  target: PartitionDigest[];
+  /** Per partition, records on the backup before each marked offset (for group offset translation). */
+  marks: Record<number, Record<number, number>>;
+}
+
+export interface GroupOffsetsToSet {
+  groupId: string;
+  offsets: { topic: string; partition: number; offset: number }[];
+}
+
+function resolvedClient(inv: Inventory): ResolvedClient {
+  const c = inv.client;
+  const file = (p?: string) => (p ? readFileSync(expandHome(p), 'utf8') : undefined);
+  return {
+    bootstrapServers: inv.bootstrapServers,
+    ...(c.tls ? { tls: { caPem: file(c.tls.caFile), certPem: file(c.tls.certFile), keyPem: file(c.tls.keyFile), keyPassword: c.tls.keyPassword ? readSecret(c.tls.keyPassword) : undefined } } : {}),
+    ...(c.sasl ? { sasl: { mechanism: c.sasl.mechanism, username: c.sasl.username, password: readSecret(c.sasl.password) } } : {}),
+  };
+}
+
+/**
+ * The command that runs the copier on a host. It first stops any copier an earlier attempt of the same range
+ * left running (a worker that died leaves its copier alive on the host): two writers would duplicate records.
+ * The pid file names the process; its command line must carry the key, so a recycled pid is never killed.
+ */
+export function copierCommand(key: string, kafkaHome: string, sourcePath: string, args: string[]): string {
+  if (!/^[a-z0-9-]+$/.test(key)) throw new Error(`bad copier key ${key}`);
+  return [
+    'd="${TMPDIR:-/tmp}/kafka-runbooks-restore"',
+    'mkdir -p "$d" && chmod 700 "$d"',
+    `pf="$d/${key}.pid"`,
+    `if [ -s "$pf" ]; then old="$(cat "$pf")"; if grep -qa -- ${key} "/proc/$old/cmdline" 2>/dev/null; then kill -9 "$old"; while kill -0 "$old" 2>/dev/null; do sleep 0.2; done; fi; fi`,
+    'echo $$ > "$pf"',
+    `exec java -Xmx1g -XX:+UseParallelGC -Dkafka-runbooks.copier=${key} --source 11 -cp ${shellQuote(`${kafkaHome}/libs/*`)} ${shellQuote(sourcePath)} ${args.map(shellQuote).join(' ')}`,
+  ].join('; ');
+}
+
+async function withAdmin<T>(inv: Inventory, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafkaClient(inv, 'kafka-runbooks-restore').admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The backup point a restore uses: the one named, else the oldest taken at or after `at`, else the latest. `points` newest first. */
+export function chooseBackupPoint(points: BackupPoint[], input: RestoreFromBackupParsed): BackupPoint {
+  if (input.backupPoint) {
+    const p = points.find((x) => x.id === input.backupPoint);
+    if (!p) throw invalidInput(`backupPoint: no backup point "${input.backupPoint}" on ${input.backupCluster} (it holds ${points.length}: ${points.slice(0, 5).map((x) => x.id).join(', ')})`);
+    return p;
+  }
+  if (input.at) {
+    const at = new Date(input.at).toISOString();
+    // The oldest point taken at or after `at` holds every record up to it.
+    const covering = [...points].reverse().find((p) => p.time >= at);
+    if (covering) return covering;
+  }
+  const latest = points[0];
+  if (!latest) throw unsafeToProceed(`no backup point of ${input.sourceCluster ?? input.cluster} on ${input.backupCluster}: nothing to restore`);
+  return latest;
+}
+
+/** Activities of restoreFromBackup. Data goes through the copier (Kafka's Java client) only; kafkajs does admin calls. */
+export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps) {
+  const copyHostOf = (cluster: string, name: string): InventoryHost => clusters.host(cluster, name);
+
+  /** Runs the copier (copy or digest) on the copy host, each stdout line to onEvent; returns its exit code and the last FAILED line. */
+  async function runCopier(job: { backupCluster: string; cluster: string; copyHost: string; timeoutMs: number }, key: string, args: string[], onEvent: (e: CopierEvent) => void) {
+    const host = copyHostOf(job.cluster, job.copyHost);
+    const stdin = clientProperties('source', resolvedClient(clusters.get(job.backupCluster))) + clientProperties('target', resolvedClient(clusters.get(job.cluster)));
+    let failed: string | null = null;
+    const lines = lineSplitter((line) => {
+      const e = parseCopierLine(line);
+      if (!e) return;
+      if (e.kind === 'failed') failed = `${e.partition === null ? '' : `partition ${e.partition}: `}${e.message}`;
+      onEvent(e);
+    });
+    const result = await withHostFile(shell, host, readFileSync(COPIER_SOURCE_PATH, 'utf8'), (path) =>
+      shell.exec(host, copierCommand(key, host.kafka.currentLink, path, args), { timeoutMs: job.timeoutMs, stdin, onStdout: (chunk) => lines.push(chunk) }),
+    );
+    lines.end();
+    return { code: result.code, failed: failed as string | null, stderr: result.stderr };
+  }
+
+  return {
+    /** Reads the backup point and the target, and plans: topics to create or refuse, records per partition, groups. */
+    async planRestoreFor(input: RestoreFromBackupParsed): Promise<RestorePlan> {
+      const backup = clusters.get(input.backupCluster);
+      const target = clusters.get(input.cluster);
+      const copyHost = input.copyHost ?? target.hosts.find((h) => h.roles.includes('broker'))?.name;
+      if (!copyHost) throw invalidInput(`copyHost: ${input.cluster} has no broker host to run the copier on`);
+      clusters.host(input.cluster, copyHost);
+      const { points } = await readBackupPoints(kafkaClient(backup), input.sourceCluster ?? input.cluster);
+      const point = chooseBackupPoint(points, input);
+      const selected = point.topics.filter((t) => selectedBy(input.topics, t.name));
+      let cutOffsets: Record<string, Record<number, number | null>> | null = null;
+      if (input.at) {
+        const after = new Date(input.at).getTime() + 1;
+        cutOffsets = {};
+        await withAdmin(backup, async (admin) => {
+          for (const t of selected) {
+            const offsets = await admin.fetchTopicOffsetsByTimestamp(t.backupName, after);
+            cutOffsets![t.backupName] = Object.fromEntries(offsets.map((o) => [o.partition, Number(o.offset) >= 0 ? Number(o.offset) : null]));
+          }
+        });
+      }
+      const facts = await withAdmin(target, async (admin) => {
+        const brokers = (await admin.describeCluster()).brokers.length;
+        const names = new Set(await admin.listTopics());
+        const present = selected.filter((t) => names.has(t.name)).map((t) => t.name);
+        const md = present.length > 0 ? await admin.fetchTopicMetadata({ topics: present }) : { topics: [] };
+        const groupIds = point.consumerGroups.filter((g) => selectedBy(input.groups, g.groupId)).map((g) => g.groupId);
+        const described = groupIds.length > 0 ? await admin.describeGroups(groupIds) : { groups: [] };
+        const targetGroups: TargetGroup[] = described.groups.filter((g) => g.state !== 'Dead').map((g) => ({ groupId: g.groupId, state: g.state }));
+        return { brokers, targetTopics: md.topics.map((t) => ({ name: t.name, partitionCount: t.partitions.length })), targetGroups };
+      });
+      return planRestore(input, { point, targetBrokers: facts.brokers, targetTopics: facts.targetTopics, targetGroups: facts.targetGroups, cutOffsets, copyHost });
+    },
+
+    /** Creates the planned topics with the backup's partition counts and configs. A topic already there with that partition count counts as created (a retried attempt). */
+    async createRestoreTopics(cluster: string, topics: TopicToCreate[]): Promise<{ created: string[] }> {
+      if (topics.length === 0) return { created: [] };
+      return withAdmin(clusters.get(cluster), async (admin) => {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t.name));
+        if (missing.length > 0) {
+          await admin
+            .createTopics({
+              waitForLeaders: true,
+              topics: missing.map((t) => ({ topic: t.name, numPartitions: t.partitionCount, replicationFactor: t.replicationFactor, configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })) })),
+            })
+            .catch((err: { type?: string }) => {
+              if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
+            });
+        }
+        const md = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.name) });
+        for (const t of topics) {
+          const found = md.topics.find((x) => x.name === t.name);
+          if (!found || found.partitions.length !== t.partitionCount) throw unsafeToProceed(`topic ${t.name} on ${cluster} has ${found?.partitions.length ?? 0} partitions, not the ${t.partitionCount} the restore planned`);
+        }
+        return { created: missing.map((t) => t.name) };
+      });
+    },
+
+    /** The target's end offsets before the copy: the restore's records start there (the mapping between backup and target offsets). */
+    async readRestoreBases(cluster: string, topics: { topic: string; partitions: number[] }[]): Promise<Record<string, Record<number, number>>> {
+      return withAdmin(clusters.get(cluster), async (admin) => {
+        const out: Record<string, Record<number, number>> = {};
+        for (const t of topics) {
+          const offsets = await admin.fetchTopicOffsets(t.topic);
+          out[t.topic] = Object.fromEntries(offsets.filter((o) => t.partitions.includes(o.partition)).map((o) => [o.partition, Number(o.high)]));
+        }
+        return out;
+      });
+    },
+
+    /**
+     * Copies one range with the copier on the copy host, heartbeating progress, rate and ETA. A retried attempt
+     * stops the earlier attempt's copier first, then resumes from what the target holds: no duplicate, no gap.
+     * Fails on any producer error (the copier exits non-zero); never counts a record it was not acknowledged for.
+     */
+    async copyRestoreRange(job: CopyJob): Promise<CopyRangeResult> {
+      const earlier = earlierAttemptDetails() as CopyHeartbeat | undefined;
+      const positions: Record<number, CopyPosition> = { ...(earlier?.positions ?? {}) };
+      const total = job.range.partitions.reduce((n, p) => n + p.records, 0);
+      const copiedBy = new Map<number, number>();
+      const bytesBy = new Map<number, number>();
+      const startCopied = new Map<number, number>();
+      let skipped = 0;
+      let summary: { copied: number; bytes: number; ms: number } | null = null;
+      const started = Date.now();
+      const args = copyArgs(
+        job.range.backupTopic,
+        job.range.topic,
+        job.range.partitions.map((p) => {
+          const base = job.bases[p.partition];
+          if (base === undefined) throw new Error(`no base offset for ${job.range.topic}/${p.partition}`);
+          return { partition: p.partition, from: p.from, to: p.to, base, hint: positions[p.partition] ?? null };
+        }),
+      );
+      const details = (): CopyHeartbeat => {
+        const copiedNow = [...copiedBy.values()].reduce((a, b) => a + b, 0);
+        const atStart = [...startCopied.values()].reduce((a, b) => a + b, 0);
+        const bytes = [...bytesBy.values()].reduce((a, b) => a + b, 0);
+        return { positions, progress: `${job.range.id}: ${describeCopyRate(copyRate({ copiedAtStart: atStart, copiedNow, bytesThisAttempt: bytes, total, elapsedMs: Date.now() - started }))}` };
+      };
+      const run = await keepHeartbeating(details, () =>
+        runCopier(job, job.key, args, (e) => {
+          if (e.kind === 'start') skipped += e.skip;
+          if (e.kind === 'progress' || e.kind === 'done') {
+            // Only acknowledged positions are kept: a retry may start from one, never from a record merely sent.
+            positions[e.partition] = { src: e.src, tgt: e.tgt };
+            if (!startCopied.has(e.partition)) startCopied.set(e.partition, e.copied - 0);
+            copiedBy.set(e.partition, e.copied);
+            bytesBy.set(e.partition, e.bytes);
+          }
+          if (e.kind === 'summary') summary = e;
+        }),
+      );
+      if (run.code !== 0 || summary === null) {
+        const why = run.failed ?? `the copier exited ${run.code}: ${scrub(run.stderr.split('\n').slice(-5).join(' '), 400)}`;
+        if (run.failed && /more than the backup range|truncated or recreated/.test(run.failed)) throw unsafeToProceed(`copy of ${job.range.id} on ${job.copyHost}: ${scrub(run.failed, 400)}`);
+        throw new Error(`copy of ${job.range.id} on ${job.copyHost} failed: ${scrub(why, 600)}`);
+      }
+      const s = summary as { copied: number; bytes: number; ms: number };
+      const partitions = job.range.partitions.map((p) => {
+        const copied = copiedBy.get(p.partition) ?? 0;
+        return { partition: p.partition, copied, targetEnd: (job.bases[p.partition] ?? 0) + copied };
+      });
+      const copiedNow = partitions.reduce((n, p) => n + p.copied, 0);
+      return { rangeId: job.range.id, copied: copiedNow, copiedThisAttempt: copiedNow - skipped, bytesThisAttempt: s.bytes, ms: Date.now() - started, skippedAsWritten: skipped, partitions };
+    },
+
+    /** Counts and digests each partition on the backup (the copied range) and on the target (from its base to its end), next to the data. */
+    async digestRestoreRange(job: DigestJob): Promise<DigestResult> {
+      const backupArgs: DigestPartitionArgs[] = job.partitions.map((p) => ({ partition: p.partition, from: p.from, to: p.to, marks: p.marks }));
+      const targetArgs: DigestPartitionArgs[] = job.partitions.map((p) => ({ partition: p.partition, from: p.base, to: null }));
+      const collect = async (side: 'source' | 'target', topic: string, parts: DigestPartitionArgs[]) => {
+        const digests: PartitionDigest[] = [];
+        const marks: Record<number, Record<number, number>> = {};
+        const run = await runCopier(job, `${job.key}-${side}`, digestArgs(side, topic, parts), (e) => {
+          if (e.kind === 'digest') digests.push({ partition: e.partition, count: e.count, sha256: e.sha256, end: e.end });
+          if (e.kind === 'mark') (marks[e.partition] ??= {})[e.offset] = e.before;
+        });
+        if (run.code !== 0) throw new Error(`digest of ${topic} (${side === 'source' ? job.backupCluster : job.cluster}) failed: ${scrub(run.failed ?? run.stderr.split('\n').slice(-5).join(' '), 600)}`);
+        return { digests, marks };
+      };
+      return keepHeartbeating(
+        () => ({ progress: `digesting ${job.topic} partitions ${job.partitions.map((p) => p.partition).join(',')}` }),
+        async () => {
+          const backup = await collect('source', job.backupTopic, backupArgs);
+          const target = await collect('target', job.topic, targetArgs);
+          return { backup: backup.digests, target: target.digests, marks: backup.marks };
+        },
+      );
+    },
+
+    /** Group states on the target now; groups absent there are left out. */
+    async readTargetGroupStates(cluster: string, groupIds: string[]): Promise<TargetGroup[]> {
+      if (groupIds.length === 0) return [];
+      return withAdmin(clusters.get(cluster), async (admin) => (await admin.describeGroups(groupIds)).groups.filter((g) => g.state !== 'Dead').map((g) => ({ groupId: g.groupId, state: g.state })));
+    },
+
+    /** Per partition, the target offset of the first record at or after a time (its end when none): a reset to a date-time. */
+    async targetOffsetsAtTime(cluster: string, topics: string[], timeMs: number): Promise<Record<string, Record<number, number>>> {
+      return withAdmin(clusters.get(cluster), async (admin) => {
+        const out: Record<string, Record<number, number>> = {};
+        for (const topic of topics) {
+          const at = await admin.fetchTopicOffsetsByTimestamp(topic, timeMs);
+          const ends = await admin.fetchTopicOffsets(topic);
+          out[topic] = Object.fromEntries(at.map((o) => [o.partition, Number(o.offset) >= 0 ? Number(o.offset) : Number(ends.find((e) => e.partition === o.partition)?.high ?? 0)]));
+        }
+        return out;
+      });
+    },
+
+    /** Commits the groups' offsets on the target. Every group must be empty; an active one is named and nothing is set. */
+    async setRestoredGroupOffsets(cluster: string, groups: GroupOffsetsToSet[]): Promise<{ set: string[] }> {
+      if (groups.length === 0) return { set: [] };
+      return withAdmin(clusters.get(cluster), async (admin) => {
+        const states = (await admin.describeGroups(groups.map((g) => g.groupId))).groups;
+        const active = states.filter((g) => !SETTABLE_GROUP_STATES.includes(g.state));
+        if (active.length > 0) throw unsafeToProceed(`consumer group(s) ${active.map((g) => `${g.groupId} (${g.state}, ${g.members.length} member(s))`).join(', ')} on ${cluster} are active: stop their consumers, then retry; no offsets were set`);
+        for (const g of groups) {
+          const byTopic = new Map<string, { partition: number; offset: string }[]>();
+          for (const o of g.offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), { partition: o.partition, offset: String(o.offset) }]);
+          for (const [topic, partitions] of byTopic) await admin.setOffsets({ groupId: g.groupId, topic, partitions });
+        }
+        return { set: groups.map((g) => g.groupId) };
+      });
+    },
+  };
+}
