@@ -1,21 +1,26 @@
+import { readFileSync, writeFileSync } from 'node:fs';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
 import { shellQuote } from '../../src/inventory/commands';
 import { type Inventory } from '../../src/inventory/schema';
 import { sshExec } from '../../src/lab';
 import { type MigrationResult } from '../../src/migration';
+import { type RollingRestartResult } from '../../src/rolling';
 import { eventually, inventoryHost, loadLabInventory, registeredBrokers, runHostCommand, useLab } from './support/lab';
-import { createTopic, runStatus, type StatusJson } from './support/rolling';
+import { createTopic, kafkaPid, linkVersion, runningVersion, runStatus, startRollingRestart, type StatusJson } from './support/rolling';
 import { cli, stackEnv, startWorker, useDevServer, type WorkerProcess } from './support/stack';
 import { startTraffic, type Traffic } from './support/traffic';
 
 /**
- * migrateToKRaft end to end on ONE ZooKeeper-mode 3.9.2 lab (ZooKeeper + 3 brokers + 3 controller hosts),
- * through the real worker process and the CLI, with one traffic run (Java idempotent producer, acks=all,
- * read back by kcat) across both scenarios:
+ * The ZooKeeper-to-KRaft journey end to end on ONE ZooKeeper-mode lab that starts on Kafka 3.8.1 (ZooKeeper +
+ * 3 brokers + 3 controller hosts), all through the real worker process and the CLI, with ONE traffic run
+ * (Java idempotent producer, acks=all, read back by kcat) across every step:
+ *   0. rollingRestart upgrades 3.8.1 -> 3.9.2 with the old protocol pinned, then, approved, puts 3.9 in force;
  *   1. a migration stopped at BrokersInMigrationMode (gate "brokers-into-kraft-mode", choice rollback) goes
  *      back to ZooKeeper and is healthy there, metadata unchanged;
  *   2. the migration again, with the worker SIGKILLed during the first broker roll and a new one started:
- *      the run resumes and ends Finalized, topics, assignments, topic configs and ACLs identical.
+ *      the run resumes and ends Finalized, topics, assignments, topic configs and ACLs identical;
+ *   3. the inventory changed as the report says (mode: kraft), rollingRestart upgrades the KRaft cluster to
+ *      4.3.1 and finalizes metadata.version; then no acknowledged record is lost or duplicated.
  * Every metadata comparison uses Kafka's own tools over SSH (kafka-topics.sh, kafka-acls.sh), not the
  * runbook's snapshot.
  */
@@ -24,7 +29,8 @@ const temporal = useDevServer();
 const NAME = 'e2e-mig';
 const CONTROLLERS = ['controller-51', 'controller-52', 'controller-53'];
 
-const lab = useLab({ name: NAME, subnet: 52, mode: 'zookeeper', migrationControllers: 3 }, 300_000);
+const BROKERS = ['kafka-1', 'kafka-2', 'kafka-3'];
+const lab = useLab({ name: NAME, subnet: 52, mode: 'zookeeper', version: '3.8.1', migrationControllers: 3 }, 300_000);
 let inventory: Inventory;
 let env: NodeJS.ProcessEnv;
 let worker: WorkerProcess | null = null;
@@ -81,22 +87,22 @@ async function approve(id: string, gate: string, choice?: string): Promise<void>
   if (r.code !== 0) throw new Error(`approve ${gate} exited ${r.code}: ${r.stderr}\n${r.stdout}`);
 }
 
-async function result(id: string): Promise<MigrationResult> {
+async function result<T = MigrationResult>(id: string): Promise<T> {
   const r = await cli(env, ['wait', id, '--json'], 1_500_000);
   if (r.code !== 0) {
     const st = await runStatus(env, id).catch(() => null);
     throw new Error(`wait exited ${r.code}: ${r.stderr}\n${r.stdout}\nsteps: ${JSON.stringify(st?.progress?.steps?.slice(-10))}\nworker:\n${worker?.output().slice(-4000)}`);
   }
-  return JSON.parse(r.stdout) as MigrationResult;
+  return JSON.parse(r.stdout) as T;
 }
 
 beforeAll(async () => {
   inventory = loadLabInventory(lab());
-  // What the migration needs of a ZooKeeper cluster and what carries ACLs: the IBP pinned, an authorizer.
+  // What carries ACLs: an authorizer (the protocol version is the upgrade's to pin and bump).
   const brokers = inventory.hosts.filter((h) => h.roles.includes('broker'));
   for (const b of brokers) expect((await runHostCommand(b, 'stop')).code).toBe(0);
   for (const b of brokers) await eventually(`${b.name} stopped`, async () => (await runHostCommand(b, 'status')).code, (c) => c !== 0, 120_000);
-  const extra = 'inter.broker.protocol.version=3.9\nauthorizer.class.name=kafka.security.authorizer.AclAuthorizer\nsuper.users=User:ANONYMOUS\n';
+  const extra = 'authorizer.class.name=kafka.security.authorizer.AclAuthorizer\nsuper.users=User:ANONYMOUS\n';
   for (const b of brokers) await onHost(b.name, `printf %s ${shellQuote(extra)} >> ${shellQuote(b.kafka.configFile)}`);
   for (const b of brokers) expect((await runHostCommand(b, 'start')).code).toBe(0);
   await eventually('3 brokers registered', () => registeredBrokers(lab()), (ids) => ids.length === 3, 180_000);
@@ -136,6 +142,25 @@ afterAll(async () => {
   await traffic?.stop().catch(() => undefined);
   await worker?.stop('SIGKILL');
 }, 180_000);
+
+const ibp = (h: string): string[] => readFileSync(inventoryHost(inventory, h).kafka.configFile, 'utf8').match(/^inter\.broker\.protocol\.version=(.*)$/gm) ?? [];
+
+test('the upgrade 3.8.1 -> 3.9.2 pins the old protocol; after approval a second roll puts 3.9 in force', async () => {
+  expect(BROKERS.map((h) => runningVersion(lab(), h))).toEqual(['3.8.1', '3.8.1', '3.8.1']);
+  const id = await startRollingRestart(env, NAME, { targetVersion: '3.9.2' });
+  const st = await atGate(id, 'finalize', 1_200_000);
+  expect(st.progress?.pendingGate?.prompt).toContain('set inter.broker.protocol.version=3.9 on kafka-1, kafka-2, kafka-3 (now 3.8)');
+  // Between the rolls: every broker runs 3.9.2 and still speaks the 3.8 protocol.
+  expect(BROKERS.map((h) => [runningVersion(lab(), h), ibp(h)])).toEqual(BROKERS.map(() => ['3.9.2', ['inter.broker.protocol.version=3.8']]));
+  await approve(id, 'finalize');
+  const r = await result<RollingRestartResult>(id);
+  console.log(`upgrade to 3.9.2: ${JSON.stringify({ wallMs: r.wallMs, finalized: r.finalized?.after })}`);
+  expect(r.nodes.every((n) => n.outcome === 'restarted' && n.oldVersion === '3.8.1' && n.newVersion === '3.9.2')).toBe(true);
+  expect(r.finalized).toMatchObject({ feature: 'inter.broker.protocol.version', before: '3.8' });
+  for (const h of BROKERS) expect([h, runningVersion(lab(), h), ibp(h)]).toEqual([h, '3.9.2', ['inter.broker.protocol.version=3.9']]);
+  expect(await registeredBrokers(lab())).toEqual([1, 2, 3]);
+  expect(await metadataByKafkaTools()).toEqual(before);
+}, 1_800_000);
 
 test('a migration stopped at BrokersInMigrationMode is rolled back to ZooKeeper and healthy there', async () => {
   const id = await startRun();
@@ -201,6 +226,29 @@ test('the migration with the worker SIGKILLed in the first broker roll resumes a
   expect(jmx.stdout).toMatch(/ZkMigrationState:Value\t3/);
   const quorum = await runHostCommand(inventoryHost(inventory, 'kafka-1'), 'tool', { tool: 'kafka-metadata-quorum.sh' }, `--bootstrap-server ${shellQuote(inventory.bootstrapServers.join(','))} describe --status`);
   expect(quorum.stdout).toMatch(/CurrentVoters:.*"id": 51.*"id": 52.*"id": 53/);
+  expect(await registeredBrokers(lab())).toEqual([1, 2, 3]);
+  expect(await metadataByKafkaTools()).toEqual(before);
+
+}, 2_400_000);
+
+test('with the inventory changed as the report says, the KRaft cluster is upgraded to 4.3.1; no acknowledged record lost across the journey', async () => {
+  // The runbook never edits the inventory: the operator pastes mode: kraft (the roles already match).
+  const path = lab().inventoryPath;
+  writeFileSync(path, readFileSync(path, 'utf8').replace(/^mode: zookeeper$/m, 'mode: kraft'));
+  await (worker as WorkerProcess).stop();
+  worker = await startWorker(env, 400_000);
+  const nodes = [...CONTROLLERS, ...BROKERS];
+  const pids = new Map(nodes.map((h) => [h, kafkaPid(lab(), h)]));
+  const id = await startRollingRestart(env, NAME, { targetVersion: '4.3.1' });
+  await atGate(id, 'finalize', 1_200_000);
+  expect(nodes.map((h) => [h, linkVersion(lab(), h), runningVersion(lab(), h)])).toEqual(nodes.map((h) => [h, '4.3.1', '4.3.1']));
+  await approve(id, 'finalize');
+  const r = await result<RollingRestartResult>(id);
+  console.log(`upgrade to 4.3.1: ${JSON.stringify({ wallMs: r.wallMs, finalized: r.finalized, nodes: r.nodes.map((n) => `${n.host}:${n.outcome}`) })}`);
+  expect(r.nodes.map((n) => [n.host, n.outcome, n.newVersion]).sort()).toEqual(nodes.map((h) => [h, 'restarted', '4.3.1']).sort());
+  expect(r.finalized?.feature).toBe('metadata.version');
+  expect(r.finalized?.after).toMatch(/^4\.3/);
+  for (const h of nodes) expect(kafkaPid(lab(), h)).not.toBe(pids.get(h));
   expect(await registeredBrokers(lab())).toEqual([1, 2, 3]);
   expect(await metadataByKafkaTools()).toEqual(before);
 
