@@ -110,9 +110,19 @@ function withProtocolMapEntry(map: string | null, name: string, protocol: string
 }
 
 /**
+ * Cluster-wide defaults that the brokers apply in ZooKeeper mode but the active controller applies in KRaft:
+ * the partitions and replication factor of a topic created without them, unclean leader election, and the
+ * cluster's min.insync.replicas (with eligible leader replicas, 4.x writes the controller's value as the
+ * cluster default). A controller without the brokers' values silently brings Kafka's defaults: on the lab,
+ * the upgrade to 4.3.1 after the migration turned every topic's min.insync.replicas from 2 to 1.
+ */
+const CONTROLLER_DECIDED_DEFAULTS = ['num.partitions', 'default.replication.factor', 'min.insync.replicas', 'unclean.leader.election.enable'];
+
+/**
  * The config of a new KRaft controller ready for the migration: process.roles=controller, its node.id, the
  * quorum, the controller listener, the migration flag and every `zookeeper.*` setting of a broker (connect,
- * TLS, SASL), plus the brokers' inter-broker listener name so the controller can send them RPCs. The brokers'
+ * TLS, SASL), the brokers' inter-broker listener name so the controller can send them RPCs, and the
+ * brokers' topic defaults the controller decides on in KRaft (CONTROLLER_DECIDED_DEFAULTS). The brokers'
  * settings come from `brokerText` (one broker's server.properties) on the worker; the result never leaves it.
  */
 export function renderControllerConfig(args: { nodeId: number; address: string; metadataDir: string; quorum: QuorumSpec; brokerText: string }): ConfigCarryOver {
@@ -141,6 +151,10 @@ export function renderControllerConfig(args: { nodeId: number; address: string; 
     ...(interBroker ? [`inter.broker.listener.name=${interBroker}`] : []),
     `${MIGRATION_FLAG}=true`,
     ...zookeeperKeys(brokerText).map((k) => `${k}=${propertyValue(brokerText, k) ?? ''}`),
+    ...CONTROLLER_DECIDED_DEFAULTS.flatMap((k) => {
+      const v = propertyValue(brokerText, k);
+      return v === null ? [] : [`${k}=${v}`];
+    }),
   ];
   const eol = lineEnding(brokerText);
   return { text: lines.join(eol) + eol, changed: true, changes: [`controller ${nodeId} config for the migration (quorum ${q.key}=${q.value})`], warnings: [], problems: [] };

@@ -55,14 +55,19 @@ export interface NodeSelection {
 
 /**
  * Resolves `nodes` (ids or host names, in the given order) against the inventory. Absent: every broker and
- * controller host in inventory order. ZooKeeper hosts are not Kafka nodes and are never restarted here.
+ * controller host in inventory order. ZooKeeper hosts are not Kafka nodes and are never restarted here. In a
+ * ZooKeeper-mode cluster, controller-only hosts are the migration's KRaft controllers (migrateToKRaft
+ * provisions, rolls and finalizes them): they are left out, and naming one is refused.
  */
-export function selectNodes(expected: readonly ExpectedNode[], refs: readonly NodeRef[] | undefined, sourceByHost?: Record<string, unknown>): NodeSelection {
+export function selectNodes(expected: readonly ExpectedNode[], refs: readonly NodeRef[] | undefined, sourceByHost?: Record<string, unknown>, mode: 'kraft' | 'zookeeper' = 'kraft'): NodeSelection {
   const problems: string[] = [];
   const kafkaNodes: RollingNode[] = [];
+  const migrationControllers: RollingNode[] = [];
   for (const e of expected) {
     const kind = nodeKind(e.roles);
-    if (kind !== null && e.nodeId !== null) kafkaNodes.push({ host: e.host, nodeId: e.nodeId, roles: [...e.roles], rack: e.rack, kind });
+    if (kind === null || e.nodeId === null) continue;
+    const node: RollingNode = { host: e.host, nodeId: e.nodeId, roles: [...e.roles], rack: e.rack, kind };
+    (mode === 'zookeeper' && kind === 'controller' ? migrationControllers : kafkaNodes).push(node);
   }
   let nodes: RollingNode[];
   if (refs === undefined) {
@@ -71,6 +76,11 @@ export function selectNodes(expected: readonly ExpectedNode[], refs: readonly No
     nodes = [];
     refs.forEach((ref, i) => {
       const node = typeof ref === 'number' ? kafkaNodes.find((n) => n.nodeId === ref) : kafkaNodes.find((n) => n.host === ref);
+      const migrationController = typeof ref === 'number' ? migrationControllers.find((n) => n.nodeId === ref) : migrationControllers.find((n) => n.host === ref);
+      if (migrationController) {
+        problems.push(`nodes[${i}]: ${migrationController.host} (node ${migrationController.nodeId}) is a KRaft controller of a ZooKeeper-mode cluster: the migration runbook (migrateToKRaft) rolls it; this runbook restarts the brokers`);
+        return;
+      }
       if (!node) {
         const zk = typeof ref === 'string' && expected.some((e) => e.host === ref && e.roles.includes('zookeeper'));
         problems.push(

@@ -67,7 +67,7 @@ export interface RollingPlan {
  * remaining nodes when the controller moved.
  */
 export function planRollingRestart(input: RollingRestartInput, state: RollingPlanState): RollingPlan {
-  const selection = selectNodes(state.expected, input.nodes, input.sourceByHost);
+  const selection = selectNodes(state.expected, input.nodes, input.sourceByHost, state.metadata.mode);
   const problems = [...selection.problems];
   const warnings: string[] = [];
   const notes: string[] = [];

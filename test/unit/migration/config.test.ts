@@ -37,6 +37,12 @@ describe('controller config', () => {
     expect(v(r.text, 'zookeeper.connection.timeout.ms')).toBe('18000');
     expect(v(r.text, 'inter.broker.listener.name')).toBe('PLAINTEXT');
   });
+  it('carries the brokers’ topic defaults that the controller decides on in KRaft, and adds none they lack', () => {
+    expect(['num.partitions', 'default.replication.factor', 'min.insync.replicas'].map((k) => v(r.text, k))).toEqual([v(ZK_BROKER, 'num.partitions'), v(ZK_BROKER, 'default.replication.factor'), '2']);
+    expect(v(r.text, 'unclean.leader.election.enable')).toBeNull();
+    const unclean = renderControllerConfig({ nodeId: 3000, address: 'a', metadataDir: '/m/d', quorum: QUORUM, brokerText: `${ZK_BROKER}unclean.leader.election.enable=true\n` });
+    expect(v(unclean.text, 'unclean.leader.election.enable')).toBe('true');
+  });
   it('uses bootstrap servers when asked (3.9)', () => {
     const b = renderControllerConfig({ nodeId: 3000, address: 'a', metadataDir: '/m/d', quorum: { ...QUORUM, style: 'bootstrap-servers' }, brokerText: ZK_BROKER });
     expect(v(b.text, 'controller.quorum.bootstrap.servers')).toBe('127.0.50.11:9093,127.0.50.12:9093,127.0.50.13:9093');

@@ -159,4 +159,13 @@ describe('selectNodes', () => {
       'sourceByHost: "kafka-9.lab" is not a broker or controller host of the inventory',
     ]);
   });
+
+  it('in a ZooKeeper-mode cluster leaves the migration\'s controller hosts out, and refuses one named', () => {
+    const all = selectNodes(expected, undefined, undefined, 'zookeeper');
+    expect(all).toEqual({ nodes: expect.any(Array), problems: [] });
+    expect(ids(all.nodes)).toEqual([1, 2, 3]);
+    const named = selectNodes(expected, [1, 'kafka-3001.lab'], undefined, 'zookeeper');
+    expect(ids(named.nodes)).toEqual([1]);
+    expect(named.problems).toEqual(['nodes[1]: kafka-3001.lab (node 3001) is a KRaft controller of a ZooKeeper-mode cluster: the migration runbook (migrateToKRaft) rolls it; this runbook restarts the brokers']);
+  });
 });
