@@ -225,10 +225,21 @@ test('the migration with the worker SIGKILLed in the first broker roll resumes a
     `org.apache.kafka.tools.JmxTool --jmx-url service:jmx:rmi:///jndi/rmi://127.0.52.51:9999/jmxrmi --object-name kafka.controller:type=KafkaController,name=ZkMigrationState --one-time true --report-format tsv`);
   expect(jmx.stdout).toMatch(/ZkMigrationState:Value\t3/);
   const quorum = await runHostCommand(inventoryHost(inventory, 'kafka-1'), 'tool', { tool: 'kafka-metadata-quorum.sh' }, `--bootstrap-server ${shellQuote(inventory.bootstrapServers.join(','))} describe --status`);
-  expect(quorum.stdout).toMatch(/CurrentVoters:.*"id": 51.*"id": 52.*"id": 53/);
+  expect(quorum.stdout).toMatch(/CurrentVoters:.*\b51\b.*\b52\b.*\b53\b/);
   expect(await registeredBrokers(lab())).toEqual([1, 2, 3]);
   expect(await metadataByKafkaTools()).toEqual(before);
-
+  // A topic created without partitions or replication factor gets the brokers' defaults (3, 3), which the KRaft
+  // controller now applies: the migration carried them into the controllers' config.
+  const admin = new Kafka({ clientId: 'e2e-mig', brokers: lab().bootstrapServers, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'defaults-check' }] });
+    const [meta] = (await admin.fetchTopicMetadata({ topics: ['defaults-check'] })).topics;
+    expect([meta?.partitions.length, meta?.partitions[0]?.replicas.length]).toEqual([3, 3]);
+    await admin.deleteTopics({ topics: ['defaults-check'] });
+  } finally {
+    await admin.disconnect();
+  }
 }, 2_400_000);
 
 test('with the inventory changed as the report says, the KRaft cluster is upgraded to 4.3.1; no acknowledged record lost across the journey', async () => {
