@@ -335,6 +335,8 @@ async function waitUntilSafe(b: BatchRun, recentQuorum: QuorumObservation | null
 
 /** Migration rolls with a KRaft controller active no longer wait for the stopped broker to leave the metadata. */
 const FENCED_BROKER_STAYS_PATCH = 'migration-roll-fenced-broker-stays';
+/** ZooKeeper mode: the finalize waits for the brokers only (controller hosts there are the migration's, not yet running). */
+const ZK_FINALIZE_BROKERS_PATCH = 'zk-finalize-waits-for-brokers-only';
 
 interface NodeBack {
   /** The quorum read that showed a controller caught up (null for a broker-only node). */
@@ -459,7 +461,8 @@ async function waitUntilControllerBack(controls: RunbookControls, input: Rolling
 async function finalize(controls: RunbookControls, slices: Slices, input: RollingRestartInput, mode: 'kraft' | 'zookeeper'): Promise<FinalizeReport | string> {
   const target = input.targetVersion as string;
   const hosts = await controls.step('finalize: check every node runs the target version', () => read.inspectHosts(input.cluster));
-  const behind = hosts.filter((h) => (h.roles.includes('broker') || h.roles.includes('controller')) && (h.kafkaVersion !== target || h.processRunning !== true));
+  const counts = (h: { roles: string[] }) => h.roles.includes('broker') || (h.roles.includes('controller') && !(mode === 'zookeeper' && patched(ZK_FINALIZE_BROKERS_PATCH)));
+  const behind = hosts.filter((h) => counts(h) && (h.kafkaVersion !== target || h.processRunning !== true));
   if (behind.length > 0) {
     const why = `not every node runs ${target} yet (${behind.map((h) => `${h.host}: ${h.kafkaVersion ?? 'unknown'}${h.processRunning === true ? '' : ', not running'}`).join('; ')}); finalize once they all do.`;
     controls.note(`finalize skipped: ${why}`);

@@ -66,6 +66,8 @@ class FakeNodes {
   guardOffered: (number | null)[] = [];
   /** ZooKeeper mode: three brokers, no controllers; node 3 is the controller broker. */
   mode: 'kraft' | 'zookeeper' = 'kraft';
+  /** ZooKeeper mode: the migration's controller hosts in the inventory, not provisioned (no version, not running). */
+  migrationControllers: number[] = [];
   /** ZooKeeper mode: inter.broker.protocol.version in each broker's server.properties (null: not set). */
   protocolPins = new Map<string, string | null>([1, 2, 3].map((id) => [H(id), '3.8']));
 
@@ -101,11 +103,14 @@ class FakeNodes {
         .build();
     const wait = { elapsedMs: 1 };
     return {
-      describeInventory: async (cluster) => ({ cluster, mode: this.mode, expected: [1, 2, 3].map((id) => expectedNode(id, [...roles])) }),
+      describeInventory: async (cluster) => ({ cluster, mode: this.mode, expected: [...[1, 2, 3].map((id) => expectedNode(id, [...roles])), ...this.migrationControllers.map((id) => expectedNode(id, ['controller']))] }),
       readClusterMetadata: async () => metadata(),
       readQuorumState: async () => quorum(3).voters(1, 2, 3).build(),
       observeQuorum: async () => ({ quorum: quorum(3).voters(1, 2, 3).build(), observedAtMs: Date.now() }),
-      inspectHosts: async () => [1, 2, 3].map((id) => hostObservation(id, { roles: [...roles], kafkaVersion: this.version.get(H(id)) ?? null })),
+      inspectHosts: async () => [
+        ...[1, 2, 3].map((id) => hostObservation(id, { roles: [...roles], kafkaVersion: this.version.get(H(id)) ?? null })),
+        ...this.migrationControllers.map((id) => hostObservation(id, { roles: ['controller'], kafkaVersion: null, processRunning: false })),
+      ],
       readProtocolVersionPins: async (_c, target) =>
         [1, 2, 3].map((id) => {
           const pinned = this.protocolPins.get(H(id)) ?? null;
@@ -254,6 +259,17 @@ test('ZooKeeper mode: the finalize bumps inter.broker.protocol.version with a se
   expect(result.finalized).toMatchObject({ feature: 'inter.broker.protocol.version', before: '3.8', after: '3.9-IV0' });
   expect(result.finalized?.roll?.map((n) => [n.host, n.outcome])).toEqual([1, 2, 3].map((id) => [H(id), 'restarted']));
   expect(result.markdown).toContain('Second rolling restart, for the protocol version:');
+});
+
+test('ZooKeeper mode with the migration\'s controller hosts not yet provisioned: only the brokers roll, and the finalize is offered', async () => {
+  fake.mode = 'zookeeper';
+  fake.migrationControllers = [51, 52];
+  fake.version = new Map([1, 2, 3].map((id) => [H(id), '3.8.1']));
+  const h = await start({ targetVersion: '3.9.2' });
+  await waitingAt(h, 'finalize');
+  expect(fake.log.filter((l) => l.startsWith('switch'))).toEqual([1, 2, 3].map((id) => `switch ${H(id)} 3.9.2`));
+  expect(fake.log.some((l) => l.includes(H(51)) || l.includes(H(52)))).toBe(false);
+  await h.terminate('test over');
 });
 
 test('ZooKeeper mode: a broker that does not come back with the new protocol gets its old config back, and the run halts', async () => {
