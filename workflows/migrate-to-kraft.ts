@@ -1,4 +1,4 @@
-import { executeChild, ParentClosePolicy, workflowInfo } from '@temporalio/workflow';
+import { executeChild, ParentClosePolicy, patched, workflowInfo } from '@temporalio/workflow';
 import type { MigrationHosts } from '../activities/migration';
 import { FailureType, findFailure, gateRejected, invalidInput, unsafeToProceed } from '../src/errors';
 import {
@@ -40,6 +40,8 @@ const read = proxyOfKind(ActivityKind.Read);
 const lock = proxyOfKind(ActivityKind.Lock);
 const host = proxyByKind();
 const waitFor = (seconds: number) => proxyWaits(seconds * 1000);
+/** Controllers provisioned without controllerSource are pointed at the brokers' release (runs before it only checked the install). */
+const CONTROLLER_RELEASE_PATCH = 'controllers-run-the-brokers-release';
 
 /** Where a run stands: the hosts, the latest observation and what the report collects. */
 interface Run {
@@ -250,6 +252,9 @@ async function provisionControllers(run: Run): Promise<void> {
     else {
       const ok = await controls.step(`${h}: check Kafka ${release} is installed`, () => host.checkTargetVersion(c, h, release, null));
       if (!ok.ok) throw unsafeToProceed(`controller ${h}: ${ok.detail}; give controllerSource`);
+      // Installed is not enough: a host's `current` may point at another release, and a controller older than
+      // the brokers' protocol refuses their registration (UNSUPPORTED_VERSION; seen after a 3.8.1 -> 3.9.2 upgrade).
+      if (patched(CONTROLLER_RELEASE_PATCH)) await controls.step(`${h}: run Kafka ${release}`, () => host.switchVersion(c, h, release, null));
     }
     await controls.step(`${h}: write the controller config`, () => host.writeMigrationControllerConfig(c, h, run.quorum, input.controllerMetadataDir ?? null));
     await controls.step(`${h}: format the metadata dir with cluster id ${clusterId}`, () => host.formatControllerStorage(c, h, clusterId));

@@ -222,6 +222,7 @@ class MigrationWorld {
       },
       readNodeVersion: async () => ({ linkTarget: 'kafka_2.13-3.9.2', linkVersion: '3.9.2', processRunning: true, runningVersion: '3.9.2', runningVersionFrom: 'process' as const }),
       checkTargetVersion: async (_c, h, v) => ({ host: h, ok: true, detail: `Kafka ${v} installed` }),
+      switchVersion: async (_c, h, v) => (did(`run ${v} on ${h}`), { previousTarget: 'kafka_2.13-3.8.1', previousVersion: '3.8.1', target: `kafka_2.13-${v}`, version: v, changed: true, unpacked: false }),
       backupNodeConfig: async (_c, h) => {
         const path = `/etc/kafka/server.properties.bak-${++this.backupSeq}`;
         this.backups.set(path, this.files.get(h) ?? null);
@@ -330,9 +331,10 @@ describe('migrateToKRaft on fakes', () => {
     expect(r).toMatchObject({ startState: MigrationState.ZooKeeper, endState: MigrationState.Finalized, metadataDiff: { same: true } });
     expect(r.migrationLogLine).toContain('Completed migration of metadata from ZooKeeper to KRaft');
     // Controllers first, each formatted with the id read from ZooKeeper, then roll 1, the copy, roll 2, the finalize.
-    const phases = world.effects(/^(write-config|format|edit|migrated)/).map((l) => l.replace(/ .*(enter-migration-mode|enter-kraft-mode|finalize-controller)$/, ' $1'));
+    const phases = world.effects(/^(run|write-config|format|edit|migrated)/).map((l) => l.replace(/ .*(enter-migration-mode|enter-kraft-mode|finalize-controller)$/, ' $1'));
     expect(phases).toEqual([
-      ...CONTROLLERS.flatMap((c) => [`write-config ${c}`, `format ${c} ${CLUSTER_ID}`]),
+      // Each controller runs the brokers' release (its `current` link may point at another) before its config.
+      ...CONTROLLERS.flatMap((c) => [`run 3.9.2 on ${c}`, `write-config ${c}`, `format ${c} ${CLUSTER_ID}`]),
       ...BROKERS.map(() => 'edit enter-migration-mode'),
       'migrated',
       ...BROKERS.map(() => 'edit enter-kraft-mode'),
