@@ -234,10 +234,11 @@ test('the migration with the worker SIGKILLed in the first broker roll resumes a
   await admin.connect();
   try {
     await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'defaults-check' }] });
-    const [meta] = (await admin.fetchTopicMetadata({ topics: ['defaults-check'] })).topics;
+    // Every broker learns of the new topic a moment later: the one asked may not host it yet.
+    const meta = await eventually('defaults-check in the metadata', () => admin.fetchTopicMetadata({ topics: ['defaults-check'] }).then((m) => m.topics[0], () => undefined), (t) => t !== undefined, 60_000);
     expect([meta?.partitions.length, meta?.partitions[0]?.replicas.length]).toEqual([3, 3]);
-    await admin.deleteTopics({ topics: ['defaults-check'] });
   } finally {
+    await admin.deleteTopics({ topics: ['defaults-check'] }).catch(() => undefined);
     await admin.disconnect();
   }
 }, 2_400_000);
