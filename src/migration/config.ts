@@ -1,4 +1,4 @@
-import { type ConfigCarryOver, parseProperties, propertyValue, setProperty } from '../rolling/config';
+import { appendLines, type ConfigCarryOver, lineEnding, parseProperties, propertyValue, setProperty } from '../rolling/config';
 
 /**
  * server.properties edits for each phase of the ZooKeeper-to-KRaft migration, as pure functions of the file's
@@ -42,16 +42,6 @@ export function quorumSetting(q: QuorumSpec): { key: string; value: string } {
 }
 
 const QUORUM_KEYS = ['controller.quorum.voters', 'controller.quorum.bootstrap.servers'];
-
-function lineEnding(text: string): string {
-  return /\r\n/.test(text) ? '\r\n' : '\n';
-}
-
-function appendLines(text: string, lines: string[]): string {
-  const eol = lineEnding(text);
-  const sep = text.length > 0 && !/[\r\n]$/.test(text) ? eol : '';
-  return text + sep + lines.map((l) => l + eol).join('');
-}
 
 /** Removes every entry of `key` (Kafka reads the last; a stale earlier one must not surface later), with its line ending. */
 export function removeProperty(text: string, key: string): string {

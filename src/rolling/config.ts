@@ -110,12 +110,13 @@ export function propertyValue(text: string, key: string): string | null {
   return all.length === 0 ? null : (all[all.length - 1] as PropertyEntry).value.trim();
 }
 
-function lineEnding(text: string): string {
+/** The file's line ending: CRLF when it has one, else LF. */
+export function lineEnding(text: string): string {
   return /\r\n/.test(text) ? '\r\n' : '\n';
 }
 
 /** Appends lines at the end, adding a line ending first if the file lacks a final one. */
-function appendLines(text: string, lines: string[]): string {
+export function appendLines(text: string, lines: string[]): string {
   const eol = lineEnding(text);
   const sep = text.length > 0 && !/[\r\n]$/.test(text) ? eol : '';
   return text + sep + lines.map((l) => l + eol).join('');
