@@ -1,4 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,33 +14,51 @@ const execFileP = promisify(execFile);
 
 export const SSHD = '/usr/sbin/sshd';
 
+/**
+ * Generates a key pair at `file` (and `file.pub`): into a fresh name first, then renamed into place, so ssh-keygen
+ * never finds a file to ask about overwriting (it would wait on stdin for ever) and no reader sees half a pair.
+ */
 async function keygen(file: string, comment: string): Promise<void> {
   mkdirSync(dirname(file), { recursive: true });
-  rmSync(file, { force: true });
-  rmSync(`${file}.pub`, { force: true });
-  await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file]);
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await execFileP('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', tmp]);
+    renameSync(`${tmp}.pub`, `${file}.pub`);
+    renameSync(tmp, file);
+  } finally {
+    rmSync(tmp, { force: true });
+    rmSync(`${tmp}.pub`, { force: true });
+  }
 }
 
-/** The client key pair the worker and the lab use, and the authorized_keys every host trusts. */
+/**
+ * The client key pair the worker and the lab use, and the authorized_keys every host trusts. Labs come up in
+ * parallel (tests): under a lock, so exactly one of them generates the pair and every host trusts that one.
+ */
 export async function ensureClientKey(ssh: SshPaths): Promise<void> {
   mkdirSync(ssh.dir, { recursive: true, mode: 0o700 });
-  if (!existsSync(ssh.privateKey) || !existsSync(ssh.publicKey)) await keygen(ssh.privateKey, 'kafka-runbooks-lab');
-  const pub = readFileSync(ssh.publicKey, 'utf8').trim();
-  if (!existsSync(ssh.authorizedKeys) || readFileSync(ssh.authorizedKeys, 'utf8').trim() !== pub) {
-    writeFileSync(ssh.authorizedKeys, `${pub}\n`, { mode: 0o600 });
-  }
+  await withLock(join(ssh.dir, 'keys.lock'), async () => {
+    if (!existsSync(ssh.privateKey) || !existsSync(ssh.publicKey)) await keygen(ssh.privateKey, 'kafka-runbooks-lab');
+    const pub = readFileSync(ssh.publicKey, 'utf8').trim();
+    if (!existsSync(ssh.authorizedKeys) || readFileSync(ssh.authorizedKeys, 'utf8').trim() !== pub) {
+      writeFileSync(ssh.authorizedKeys, `${pub}\n`, { mode: 0o600 });
+    }
+  });
 }
 
 /** A host key per address, reused across `lab up`s; returns the public key ("ssh-ed25519 AAAA..."). */
 export async function ensureHostKey(ssh: SshPaths, address: string): Promise<{ file: string; publicKey: string }> {
   const file = join(ssh.hostKeysDir, `${address}_ed25519`);
-  if (!existsSync(file) || !existsSync(`${file}.pub`)) await keygen(file, `root@${address}`);
+  mkdirSync(ssh.hostKeysDir, { recursive: true });
+  await withLock(`${file}.lock`, async () => {
+    if (!existsSync(file) || !existsSync(`${file}.pub`)) await keygen(file, `root@${address}`);
+  });
   const [type, key] = readFileSync(`${file}.pub`, 'utf8').trim().split(/\s+/);
   return { file, publicKey: `${type} ${key}` };
 }
 
 /** Small cross-process lock (labs may come up concurrently in tests): an exclusive mkdir. */
-async function withLock<T>(lockDir: string, fn: () => T): Promise<T> {
+async function withLock<T>(lockDir: string, fn: () => T | Promise<T>): Promise<T> {
   const deadline = Date.now() + 30000;
   for (;;) {
     try {
@@ -55,7 +74,7 @@ async function withLock<T>(lockDir: string, fn: () => T): Promise<T> {
   }
   try {
     writeFileSync(join(lockDir, 'pid'), String(process.pid));
-    return fn();
+    return await fn();
   } finally {
     rmSync(lockDir, { recursive: true, force: true });
   }
