@@ -233,9 +233,14 @@ test('the migration with the worker SIGKILLed in the first broker roll resumes a
   const admin = new Kafka({ clientId: 'e2e-mig', brokers: lab().bootstrapServers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: 'defaults-check' }] });
-    // Every broker learns of the new topic a moment later: the one asked may not host it yet.
-    const meta = await eventually('defaults-check in the metadata', () => admin.fetchTopicMetadata({ topics: ['defaults-check'] }).then((m) => m.topics[0], () => undefined), (t) => t !== undefined, 60_000);
+    // No waitForLeaders: kafkajs gives up on the first broker that does not know the new topic yet.
+    await admin.createTopics({ waitForLeaders: false, topics: [{ topic: 'defaults-check' }] });
+    const meta = await eventually(
+      'defaults-check led in the metadata',
+      () => admin.fetchTopicMetadata({ topics: ['defaults-check'] }).then((m) => m.topics[0], () => undefined),
+      (t) => t !== undefined && t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+      60_000,
+    );
     expect([meta?.partitions.length, meta?.partitions[0]?.replicas.length]).toEqual([3, 3]);
   } finally {
     await admin.deleteTopics({ topics: ['defaults-check'] }).catch(() => undefined);
