@@ -11,7 +11,7 @@ import { createHostShell, type HostShell } from '../../activities/ssh';
 import { type Inventory, type InventoryHost } from '../../src/inventory/schema';
 import { processesMentioning } from '../../src/lab';
 import { progressQuery } from '../../src/names';
-import { silentLogger, startDevServer } from '../support/temporal';
+import { silentLogger, startDevServer, withInputValidation } from '../support/temporal';
 import { type ConfigEditProbeInput } from './support/config-edit-probe';
 import { type SshdHost, startSshdHost } from './support/sshd-host';
 
@@ -176,7 +176,8 @@ describe('SSH commands on a real sshd host', () => {
         connection: env.nativeConnection,
         taskQueue: 'ssh-secrets',
         workflowBundle: await bundleWorkflowCode({ workflowsPath: require.resolve('./support/config-edit-probe'), logger: silentLogger }),
-        activities: { ...createClusterReadActivities({ clusters, shell: forcing }), ...createNodeActivities({ clusters, shell: forcing, pollIntervalMs: 100 }) },
+        // The controls read the approval policy at start: the no-policy approval activities, as every test worker has.
+        activities: withInputValidation({ ...createClusterReadActivities({ clusters, shell: forcing }), ...createNodeActivities({ clusters, shell: forcing, pollIntervalMs: 100 }) }),
       });
       running = worker.run();
     }, 120_000);
