@@ -124,7 +124,7 @@ export function createZooKeeperActivities({ clusters, shell }: ZooKeeperActivity
       const epochNode = parseZkGet(parts.get('controller-epoch')?.text ?? raw, '/controller_epoch');
       if (!epochNode.exists) throw unsafeToProceed(`${cluster}: ZooKeeper has no /controller_epoch: not a Kafka ZooKeeper, or not the one this cluster uses`);
       const epoch = parseControllerEpochZnode(epochNode.data);
-      const controller = controllerNode.exists ? parseControllerZnode(controllerNode.data) : null;
+      const controller = controllerNode.exists ? { ...parseControllerZnode(controllerNode.data), version: controllerNode.stat.dataVersion as string } : null;
       const result: MigrationZnodesDeleted = {
         controller: 'not asked',
         migration: 'not asked',
@@ -142,10 +142,10 @@ export function createZooKeeperActivities({ clusters, shell }: ZooKeeperActivity
           result.controllerEpochSetTo = raiseTo;
         }
         if (!controller) result.controller = 'absent';
-        else if (heldByKRaftController(controller)) result.controller = await deleteAtVersion(cluster, '/controller', controllerNode.exists ? (controllerNode.stat.dataVersion as string) : '0');
+        else if (heldByKRaftController(controller)) result.controller = await deleteAtVersion(cluster, '/controller', controller.version);
         else if (raiseTo !== null) {
           // A retried rollback found a ZooKeeper-mode controller elected below the KRaft epoch: elect it again, above.
-          await deleteAtVersion(cluster, '/controller', controllerNode.exists ? (controllerNode.stat.dataVersion as string) : '0');
+          await deleteAtVersion(cluster, '/controller', controller.version);
           result.controller = 'deleted: its ZooKeeper-mode controller had an epoch below the KRaft one';
         } else result.controller = 'kept: held by a ZooKeeper-mode broker';
       }
