@@ -1,16 +1,17 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Admin } from 'kafkajs';
 import { type BackupPoint } from '../src/backup/manifest';
 import { invalidInput, unsafeToProceed } from '../src/errors';
-import { shellQuote } from '../src/inventory/commands';
 import { expandHome } from '../src/inventory/load';
 import { type Inventory, type InventoryHost } from '../src/inventory/schema';
 import { scrub } from '../src/redact';
-import { clientProperties, type ResolvedClient } from '../src/restore/client-properties';
+import { clientProperties, librdkafkaClientProperties, type ResolvedClient } from '../src/restore/client-properties';
+import { copierCommand, nativeCopierProbeCommand, parseNativeProbe } from '../src/restore/commands';
 import { type CopierEvent, type CopyPosition, copyArgs, copyRate, describeCopyRate, digestArgs, type DigestPartitionArgs, lineSplitter, parseCopierLine } from '../src/restore/copier';
 import { type RestoreFromBackupParsed, selectedBy } from '../src/restore/input';
-import { type CopyRange, planRestore, type RestorePlan, SETTABLE_GROUP_STATES, type TargetGroup } from '../src/restore/plan';
+import { type CopierChoice, type CopierKind, type CopyRange, planRestore, type RestorePlan, SETTABLE_GROUP_STATES, type TargetGroup } from '../src/restore/plan';
 import { type PartitionDigest } from '../src/restore/verify';
 import { readBackupPoints } from './backup';
 import { type ClusterRegistry, kafkaClient } from './clusters';
@@ -23,8 +24,11 @@ export interface RestoreActivityDeps {
   shell: HostShell;
 }
 
-/** The copier's Java source: it travels to the copy host on stdin (withHostFile), and runs from the host's Kafka jars. */
-const COPIER_SOURCE_PATH = join(__dirname, 'restore', 'RestoreCopier.java');
+/** The copiers' sources travel to the copy host on stdin (withHostFile). The Java one runs from the host's Kafka jars (and verifies every copy); the C one is built there against librdkafka. */
+const SOURCES = { java: join(__dirname, 'restore', 'RestoreCopier.java'), librdkafka: join(__dirname, 'restore', 'restore-copier.c') };
+const sourceText = (kind: CopierKind) => readFileSync(SOURCES[kind], 'utf8');
+/** The librdkafka copier's build on a host is named by its source: a new version is built anew. */
+const nativeBuildId = () => createHash('sha256').update(sourceText('librdkafka')).digest('hex').slice(0, 16);
 
 /** A topic to create on the target, as the plan decided. */
 export interface TopicToCreate {
@@ -41,6 +45,8 @@ export interface CopyJob {
   copyHost: string;
   /** Names the copier process on the host, so a retry finds and stops an earlier attempt's copier. */
   key: string;
+  /** The copier the plan chose; absent (a run planned before there was a choice): java. */
+  copier?: CopierKind;
   range: CopyRange;
   /** Target end offset per partition before the restore wrote anything. */
   bases: Record<number, number>;
@@ -108,23 +114,6 @@ function resolvedClient(inv: Inventory): ResolvedClient {
   };
 }
 
-/**
- * The command that runs the copier on a host. It first stops any copier an earlier attempt of the same range
- * left running (a worker that died leaves its copier alive on the host): two writers would duplicate records.
- * The pid file names the process; its command line must carry the key, so a recycled pid is never killed.
- */
-export function copierCommand(key: string, kafkaHome: string, sourcePath: string, args: string[]): string {
-  if (!/^[a-z0-9-]+$/.test(key)) throw new Error(`bad copier key ${key}`);
-  return [
-    'd="${TMPDIR:-/tmp}/kafka-runbooks-restore"',
-    'mkdir -p "$d" && chmod 700 "$d"',
-    `pf="$d/${key}.pid"`,
-    `if [ -s "$pf" ]; then old="$(cat "$pf")"; if grep -qa -- ${key} "/proc/$old/cmdline" 2>/dev/null; then kill -9 "$old"; while kill -0 "$old" 2>/dev/null; do sleep 0.2; done; fi; fi`,
-    'echo $$ > "$pf"',
-    `exec java -Xmx1g -XX:+UseParallelGC -Dkafka-runbooks.copier=${key} --source 11 -cp ${shellQuote(`${kafkaHome}/libs/*`)} ${shellQuote(sourcePath)} ${args.map(shellQuote).join(' ')}`,
-  ].join('; ');
-}
-
 async function withAdmin<T>(inv: Inventory, fn: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = kafkaClient(inv, 'kafka-runbooks-restore').admin();
   await admin.connect();
@@ -153,14 +142,15 @@ export function chooseBackupPoint(points: BackupPoint[], input: RestoreFromBacku
   return latest;
 }
 
-/** Activities of restoreFromBackup. Data goes through the copier (Kafka's Java client) only; kafkajs does admin calls. */
+/** Activities of restoreFromBackup. Data goes through the copiers (librdkafka or Kafka's Java client) only; kafkajs does admin calls. */
 export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps) {
   const copyHostOf = (cluster: string, name: string): InventoryHost => clusters.host(cluster, name);
 
-  /** Runs the copier (copy or digest) on the copy host, each stdout line to onEvent; returns its exit code and the last FAILED line. */
-  async function runCopier(job: { backupCluster: string; cluster: string; copyHost: string; timeoutMs: number }, key: string, args: string[], onEvent: (e: CopierEvent) => void) {
+  /** Runs a copier (copy, or the Java one's digest) on the copy host, each stdout line to onEvent; returns its exit code and the last FAILED line. */
+  async function runCopier(job: { backupCluster: string; cluster: string; copyHost: string; timeoutMs: number }, kind: CopierKind, key: string, args: string[], onEvent: (e: CopierEvent) => void) {
     const host = copyHostOf(job.cluster, job.copyHost);
-    const stdin = clientProperties('source', resolvedClient(clusters.get(job.backupCluster))) + clientProperties('target', resolvedClient(clusters.get(job.cluster)));
+    const properties = kind === 'librdkafka' ? librdkafkaClientProperties : clientProperties;
+    const stdin = properties('source', resolvedClient(clusters.get(job.backupCluster))) + properties('target', resolvedClient(clusters.get(job.cluster)));
     let failed: string | null = null;
     const lines = lineSplitter((line) => {
       const e = parseCopierLine(line);
@@ -168,11 +158,23 @@ export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps
       if (e.kind === 'failed') failed = `${e.partition === null ? '' : `partition ${e.partition}: `}${e.message}`;
       onEvent(e);
     });
-    const result = await withHostFile(shell, host, readFileSync(COPIER_SOURCE_PATH, 'utf8'), (path) =>
-      shell.exec(host, copierCommand(key, host.kafka.currentLink, path, args), { timeoutMs: job.timeoutMs, stdin, onStdout: (chunk) => lines.push(chunk) }),
+    const result = await withHostFile(shell, host, sourceText(kind), (sourcePath) =>
+      shell.exec(host, copierCommand({ kind, key, sourcePath, args, kafkaHome: host.kafka.currentLink, buildId: nativeBuildId() }), { timeoutMs: job.timeoutMs, stdin, onStdout: (chunk) => lines.push(chunk) }),
     );
     lines.end();
-    return { code: result.code, failed: failed as string | null, stderr: result.stderr };
+    // Exit 3 with an UNAVAILABLE line: the librdkafka copier could not be built on the host.
+    const unavailable = result.code === 3 ? /^UNAVAILABLE (.*)$/m.exec(result.stdout)?.[1] : undefined;
+    return { code: result.code, failed: unavailable ? `the librdkafka copier cannot run on ${host.name}: ${unavailable}` : (failed as string | null), stderr: result.stderr };
+  }
+
+  /** The copier a restore runs: Java when asked; librdkafka when asked (refused if the host cannot build it) or when `auto` finds it builds and runs. */
+  async function chooseCopier(host: InventoryHost, wanted: RestoreFromBackupParsed['copier']): Promise<CopierChoice> {
+    if (wanted === 'java') return { kind: 'java', why: 'copier: java' };
+    const probe = await withHostFile(shell, host, sourceText('librdkafka'), (sourcePath) => shell.exec(host, nativeCopierProbeCommand(sourcePath, nativeBuildId()), { timeoutMs: 180_000 }));
+    const found = parseNativeProbe(probe.code, probe.stdout, scrub(probe.stderr, 400));
+    if (found.available) return { kind: 'librdkafka', why: `librdkafka ${found.version} on ${host.name}${wanted === 'auto' ? ', chosen by copier: auto' : ''}` };
+    if (wanted === 'librdkafka') throw invalidInput(`copier: librdkafka cannot run on copy host ${host.name}: ${found.reason}. Install a C compiler and librdkafka's headers there (Debian: gcc librdkafka-dev), or set copier to java or auto`);
+    return { kind: 'java', why: `copier: auto, and librdkafka cannot run on ${host.name}: ${found.reason}` };
   }
 
   return {
@@ -182,7 +184,7 @@ export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps
       const target = clusters.get(input.cluster);
       const copyHost = input.copyHost ?? target.hosts.find((h) => h.roles.includes('broker'))?.name;
       if (!copyHost) throw invalidInput(`copyHost: ${input.cluster} has no broker host to run the copier on`);
-      clusters.host(input.cluster, copyHost);
+      const copier = await chooseCopier(clusters.host(input.cluster, copyHost), input.copier);
       const { points } = await readBackupPoints(kafkaClient(backup), input.sourceCluster ?? input.cluster);
       const point = chooseBackupPoint(points, input);
       const selected = point.topics.filter((t) => selectedBy(input.topics, t.name));
@@ -207,7 +209,7 @@ export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps
         const targetGroups: TargetGroup[] = described.groups.filter((g) => g.state !== 'Dead').map((g) => ({ groupId: g.groupId, state: g.state }));
         return { brokers, targetTopics: md.topics.map((t) => ({ name: t.name, partitionCount: t.partitions.length })), targetGroups };
       });
-      return planRestore(input, { point, targetBrokers: facts.brokers, targetTopics: facts.targetTopics, targetGroups: facts.targetGroups, cutOffsets, copyHost });
+      return planRestore(input, { point, targetBrokers: facts.brokers, targetTopics: facts.targetTopics, targetGroups: facts.targetGroups, cutOffsets, copyHost, copier });
     },
 
     /** Creates the planned topics with the backup's partition counts and configs. A topic already there with that partition count counts as created (a retried attempt). */
@@ -278,7 +280,7 @@ export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps
         return { positions, progress: `${job.range.id}: ${describeCopyRate(copyRate({ copiedAtStart: atStart, copiedNow, bytesThisAttempt: bytes, total, elapsedMs: Date.now() - started }))}` };
       };
       const run = await keepHeartbeating(details, () =>
-        runCopier(job, job.key, args, (e) => {
+        runCopier(job, job.copier ?? 'java', job.key, args, (e) => {
           if (e.kind === 'start') skipped += e.skip;
           if (e.kind === 'progress' || e.kind === 'done') {
             // Only acknowledged positions are kept: a retry may start from one, never from a record merely sent.
@@ -311,7 +313,7 @@ export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps
       const collect = async (side: 'source' | 'target', topic: string, parts: DigestPartitionArgs[]) => {
         const digests: PartitionDigest[] = [];
         const marks: Record<number, Record<number, number>> = {};
-        const run = await runCopier(job, `${job.key}-${side}`, digestArgs(side, topic, parts), (e) => {
+        const run = await runCopier(job, 'java', `${job.key}-${side}`, digestArgs(side, topic, parts), (e) => {
           if (e.kind === 'digest') digests.push({ partition: e.partition, count: e.count, sha256: e.sha256, end: e.end });
           if (e.kind === 'mark') (marks[e.partition] ??= {})[e.offset] = e.before;
         });

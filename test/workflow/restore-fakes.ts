@@ -26,6 +26,8 @@ export class FakeRestoreWorld {
   corruptTarget: { topic: string; partition: number } | null = null;
   events: string[] = [];
   copyAttempts = 0;
+  /** The copier each copy attempt was given. */
+  copiers: string[] = [];
   committed = new Map<string, Record<string, number>>();
 
   point(): BackupPoint {
@@ -60,6 +62,7 @@ export class FakeRestoreWorld {
           targetGroups: [...this.groups].map(([groupId, state]) => ({ groupId, state })),
           cutOffsets: null,
           copyHost: 'kafka-1',
+          copier: input.copier === 'java' ? { kind: 'java', why: 'copier: java' } : { kind: 'librdkafka', why: 'librdkafka 2.0.2 on kafka-1' },
         });
       },
       createRestoreTopics: async (_c, topics) => {
@@ -73,6 +76,7 @@ export class FakeRestoreWorld {
       },
       copyRestoreRange: async (job) => {
         this.copyAttempts++;
+        this.copiers.push(job.copier ?? 'unset');
         this.events.push(`copy ${job.range.id}`);
         const dies = this.failFirstCopyAfter !== null && this.copyAttempts === 1;
         let skipped = 0;

@@ -50,6 +50,15 @@ describe('restoreFromBackup on fakes', () => {
     expect(r.markdown).toContain('| orders | 1 | 6 | 6 |');
     // Checkpoint 7 on partition 0 maps to target offset 7; no checkpoint on partition 1: from the start, never skipped.
     expect(world.committed.get('billing')).toEqual({ 'orders/0': 7, 'orders/1': 0 });
+    // Every copy runs the copier the plan chose (shown at the gate).
+    expect(world.copiers).toEqual(['librdkafka']);
+  });
+
+  test('copier: java in the input reaches every copy attempt, retries included', async () => {
+    world.failFirstCopyAfter = 3;
+    const { result } = await runApproved({ copier: 'java' });
+    await result;
+    expect(world.copiers).toEqual(['java', 'java']);
   });
 
   test('nothing changes on the target before the restore gate is approved', async () => {

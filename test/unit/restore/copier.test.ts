@@ -1,5 +1,5 @@
-import { copierCommand } from '../../../activities/restore';
-import { clientProperties, propertyValue } from '../../../src/restore/client-properties';
+import { clientProperties, librdkafkaClientProperties, propertyValue } from '../../../src/restore/client-properties';
+import { copierCommand, nativeCopierProbeCommand, parseNativeProbe } from '../../../src/restore/commands';
 import { copyArgs, copyRate, describeCopyRate, digestArgs, lineSplitter, parseCopierLine } from '../../../src/restore/copier';
 import { copierKeyFor } from '../../../src/restore/keys';
 
@@ -25,12 +25,32 @@ describe('copier arguments', () => {
 
   test('the host command stops an earlier copier of the same key before it starts, and quotes every argument', () => {
     const key = copierKeyFor('restore-1', 'orders[0,1]');
-    const cmd = copierCommand(key, '/opt/kafka dir/current', '/tmp/kafka-runbooks.abc', ['copy', 'orders', "it's", '0:0:5:0']);
+    const cmd = copierCommand({ kind: 'java', key, kafkaHome: '/opt/kafka dir/current', sourcePath: '/tmp/kafka-runbooks.abc', args: ['copy', 'orders', "it's", '0:0:5:0'] });
+    expect(cmd).toContain('mkdir -p "$d" && chmod 700 "$d" || exit 3');
     expect(cmd).toContain(`pf="$d/${key}.pid"`);
     expect(cmd).toMatch(/grep -qa -- restore-[0-9a-f]{16} "\/proc\/\$old\/cmdline".*kill -9 "\$old"; while kill -0/);
     expect(cmd).toContain(`-Dkafka-runbooks.copier=${key} --source 11 -cp '/opt/kafka dir/current/libs/*' /tmp/kafka-runbooks.abc copy orders 'it'\\''s' 0:0:5:0`);
     expect(cmd.indexOf('kill -9')).toBeLessThan(cmd.indexOf('exec java'));
-    expect(() => copierCommand('x; rm -rf /', '/k', '/f', [])).toThrow('bad copier key');
+    expect(() => copierCommand({ kind: 'java', key: 'x; rm -rf /', kafkaHome: '/k', sourcePath: '/f', args: [] })).toThrow('bad copier key');
+  });
+
+  test('the librdkafka copier is built once per source version under a temporary name, then run with its key on its command line', () => {
+    const key = copierKeyFor('restore-1', 'orders[0]');
+    const cmd = copierCommand({ kind: 'librdkafka', key, kafkaHome: '/k', sourcePath: "/tmp/a b'c", buildId: '0123456789abcdef', args: ['copy', 'o', 'o', '0:0:5:0'] });
+    expect(cmd).toContain('b="$d/restore-copier-0123456789abcdef"; if [ ! -x "$b" ]; then');
+    expect(cmd).toContain(`cc -O2 -x c -o "$b.$$" '/tmp/a b'\\''c' -lrdkafka`);
+    expect(cmd).toContain('mv -f "$b.$$" "$b"; fi');
+    expect(cmd).toMatch(new RegExp(`exec "\\$b" --tag=${key} copy o o 0:0:5:0$`));
+    expect(cmd.indexOf('kill -9')).toBeLessThan(cmd.indexOf('exec "$b"'));
+    expect(() => copierCommand({ kind: 'librdkafka', key, kafkaHome: '/k', sourcePath: '/f', buildId: '../x', args: [] })).toThrow('bad copier build id');
+    expect(nativeCopierProbeCommand('/tmp/src', '0123456789abcdef')).toMatch(/; "\$b" version$/);
+  });
+
+  test('the probe: a VERSION line that says ok, else the reason the host cannot run the librdkafka copier', () => {
+    expect(parseNativeProbe(0, 'VERSION librdkafka=2.0.2 ok\n', '')).toEqual({ available: true, version: '2.0.2' });
+    expect(parseNativeProbe(1, 'VERSION librdkafka=1.6.0 too-old\n', '')).toEqual({ available: false, reason: 'librdkafka 1.6.0 there is older than 2.0.2, the oldest measured lossless' });
+    expect(parseNativeProbe(3, 'UNAVAILABLE no C compiler (cc) on the host\n', '')).toEqual({ available: false, reason: 'no C compiler (cc) on the host' });
+    expect(parseNativeProbe(126, '', 'bash: /tmp/kafka-runbooks-restore/restore-copier-x: Permission denied\n')).toEqual({ available: false, reason: 'the built copier does not run there (exit 126: bash: /tmp/kafka-runbooks-restore/restore-copier-x: Permission denied; a noexec TMPDIR?)' });
   });
 
   test('copier keys: the same for every attempt of a range, different across ranges and runs', () => {
@@ -49,6 +69,12 @@ describe('client properties on stdin', () => {
     expect(text).toContain('target.sasl.mechanism=SCRAM-SHA-512\n');
     expect(text).toContain('target.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="ops" password="p\\\\"w\\\\\\\\d";\n');
     expect(propertyValue(' lead')).toBe('\\ lead');
+  });
+
+  test('librdkafka names for the librdkafka copier: PEM and SASL settings with the same escapes', () => {
+    expect(librdkafkaClientProperties('source', { bootstrapServers: ['a:9092'] })).toBe('source.bootstrap.servers=a:9092\nsource.security.protocol=plaintext\n');
+    const text = librdkafkaClientProperties('target', { bootstrapServers: ['a:9093'], tls: { caPem: 'CA\nX', certPem: 'C', keyPem: 'K', keyPassword: 'kp' }, sasl: { mechanism: 'scram-sha-256', username: 'ops', password: 'p=w\\' } });
+    expect(text.split('\n')).toEqual(['target.bootstrap.servers=a:9093', 'target.security.protocol=sasl_ssl', 'target.ssl.ca.pem=CA\\nX', 'target.ssl.certificate.pem=C', 'target.ssl.key.pem=K', 'target.ssl.key.password=kp', 'target.sasl.mechanisms=SCRAM-SHA-256', 'target.sasl.username=ops', 'target.sasl.password=p=w\\\\', '']);
   });
 });
 

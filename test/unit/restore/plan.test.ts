@@ -24,7 +24,7 @@ function point(): BackupPoint {
   };
 }
 
-const facts = (over: Partial<RestoreFacts> = {}): RestoreFacts => ({ point: point(), targetBrokers: 3, targetTopics: [], targetGroups: [], cutOffsets: null, copyHost: 'kafka-1', ...over });
+const facts = (over: Partial<RestoreFacts> = {}): RestoreFacts => ({ point: point(), targetBrokers: 3, targetTopics: [], targetGroups: [], cutOffsets: null, copyHost: 'kafka-1', copier: { kind: 'librdkafka', why: 'librdkafka 2.0.2 on kafka-1' }, ...over });
 const input = (over: Record<string, unknown> = {}) => restoreFromBackupInput.parse({ cluster: 'prod', backupCluster: 'bak', ...over });
 
 describe('planRestore', () => {
@@ -86,6 +86,7 @@ describe('planRestore', () => {
     expect(text).toContain('| orders | create | 3 | 3 | 0:30 1:0 2:5 | cleanup.policy=compact |');
     expect(text).toContain('| audit | refused (exists on prod; restore into it only with existing: append)');
     expect(text).toContain('- billing: 1 partition(s)');
+    expect(text).toContain('copied from host kafka-1 with the librdkafka copier (librdkafka 2.0.2 on kafka-1).');
   });
 });
 

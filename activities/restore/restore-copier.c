@@ -1,0 +1,516 @@
+/*
+ * The restore copier on librdkafka: the copy half of RestoreCopier.java, with the same command line, the same
+ * resume protocol and the same output lines, built on the copy host from this file:
+ *   cc -O2 -o restore-copier restore-copier.c -lrdkafka
+ *   restore-copier [--tag=KEY] copy SOURCE_TOPIC TARGET_TOPIC P:FROM:TO:BASE[:HINTSRC:HINTTGT] ...
+ *   restore-copier version      prints VERSION librdkafka=X ok|too-old (and exits 1 when too old)
+ * Client settings come on standard input as `source.NAME=VALUE` / `target.NAME=VALUE` lines in librdkafka's
+ * names (secrets never on the command line); values are escaped as in Java properties (\\, \n, \r, a leading
+ * "\ ").
+ *
+ * For each partition P, the committed records of the source at offsets [FROM, TO) go to partition P of the
+ * target with key, value (null kept apart from empty), headers in order and timestamp; idempotent producer,
+ * acks=all. BASE is the target's end offset before the restore wrote anything: the target's records from BASE
+ * on are copies, in order, of the source's records from FROM on, so a retried copy counts what is already
+ * there (target end - BASE) and skips that many source records. HINTSRC:HINTTGT, a pair an earlier attempt
+ * reported as acknowledged, lets the skip start there instead of at FROM. Lines on stdout:
+ *   START P from=N to=N skip=N              where the copy of P resumes
+ *   PROGRESS P src=N tgt=N copied=N bytes=N  records acknowledged so far: source next N, target next N
+ *   DONE P src=N tgt=N copied=N bytes=N      P complete (every record of the range acknowledged)
+ *   FAILED P message                          the copy cannot go on: the copier exits 1
+ *   SUMMARY copied=N bytes=N ms=N            all partitions done
+ *
+ * Why librdkafka: it hands the consumer's buffers to the producer without copying them (each consumed message
+ * is kept until its delivery report), where Kafka's Java client builds objects and copies every record twice.
+ * The verification stays on Kafka's Java client (RestoreCopier.java digest): the copy is checked by another
+ * implementation than the one that wrote it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <librdkafka/rdkafka.h>
+
+/* The oldest librdkafka measured lossless on the lab (acks=all, idempotent, a rolling restart). */
+#define MIN_RDKAFKA_VERSION 0x020002ff
+#define MAX_PARTITIONS 4096
+#define BATCH 4096
+
+typedef struct {
+  int32_t partition;
+  int64_t from, to, base, hint_src, hint_tgt;
+  /* Source records still to skip: already copied by an earlier attempt. */
+  int64_t skip;
+  /* The acknowledged prefix: next source offset, next target offset. */
+  int64_t acked_src, acked_tgt;
+  int64_t target_end, copied, copied_before, sent, bytes;
+  int reading, started;
+  /* A record of this partition failed: nothing after it counts as acknowledged. */
+  int broken;
+  int64_t last_progress_ms;
+} part_t;
+
+static part_t parts[MAX_PARTITIONS];
+static int nparts;
+static char failure[1024];
+static int64_t stall_ms = 120000;
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void emit(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vfprintf(stdout, fmt, ap);
+  va_end(ap);
+  fputc('\n', stdout);
+  fflush(stdout);
+}
+
+/* The first failure wins; newlines never reach the output line. */
+static void fail(const char *fmt, ...) {
+  if (failure[0]) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(failure, sizeof failure, fmt, ap);
+  va_end(ap);
+  for (char *c = failure; *c; c++)
+    if (*c == '\n' || *c == '\r') *c = ' ';
+}
+
+static part_t *part_of(int32_t p) {
+  for (int i = 0; i < nparts; i++)
+    if (parts[i].partition == p) return &parts[i];
+  return NULL;
+}
+
+static void progress(const char *kind, part_t *s) {
+  emit("%s %" PRId32 " src=%" PRId64 " tgt=%" PRId64 " copied=%" PRId64 " bytes=%" PRId64, kind, s->partition, s->acked_src, s->acked_tgt, s->copied, s->bytes);
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: restore-copier [--tag=KEY] copy SOURCE_TOPIC TARGET_TOPIC P:FROM:TO:BASE[:HINTSRC:HINTTGT] ... | version\n");
+  exit(2);
+}
+
+static int parse_i64(const char *s, int64_t *out) {
+  char *end;
+  errno = 0;
+  long long v = strtoll(s, &end, 10);
+  if (errno || end == s || *end) return -1;
+  *out = v;
+  return 0;
+}
+
+static void parse_range(const char *arg, part_t *r) {
+  char buf[256];
+  int64_t f[6];
+  int n = 0;
+  if (strlen(arg) >= sizeof buf) usage();
+  strcpy(buf, arg);
+  for (char *tok = strtok(buf, ":"); tok; tok = strtok(NULL, ":")) {
+    if (n == 6 || parse_i64(tok, &f[n])) {
+      fprintf(stderr, "bad range %s\n", arg);
+      exit(2);
+    }
+    n++;
+  }
+  if ((n != 4 && n != 6) || f[0] < 0 || f[0] > INT32_MAX || f[1] < 0 || f[2] < f[1] || f[3] < 0) {
+    fprintf(stderr, "bad range %s\n", arg);
+    exit(2);
+  }
+  memset(r, 0, sizeof *r);
+  r->partition = (int32_t)f[0];
+  r->from = f[1];
+  r->to = f[2];
+  r->base = f[3];
+  r->hint_src = n == 6 ? f[4] : -1;
+  r->hint_tgt = n == 6 ? f[5] : -1;
+}
+
+/* Java-properties escapes, as the activity writes them: \\ \n \r and a leading "\ ". */
+static void unescape(char *s) {
+  char *w = s;
+  for (char *r = s; *r; r++) {
+    if (*r == '\\' && r[1]) {
+      r++;
+      *w++ = *r == 'n' ? '\n' : *r == 'r' ? '\r' : *r;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = 0;
+}
+
+static void set(rd_kafka_conf_t *conf, const char *name, const char *value) {
+  char err[512];
+  if (rd_kafka_conf_set(conf, name, value, err, sizeof err) != RD_KAFKA_CONF_OK) {
+    emit("FAILED setting %s: %s", name, err);
+    exit(1);
+  }
+}
+
+/* Settings from stdin, `source.` or `target.` prefixed, kept to be applied to each client of that side. */
+#define MAX_SETTINGS 64
+static struct { int target; char *name, *value; } settings[MAX_SETTINGS];
+static int nsettings;
+
+/* Reads stdin's settings; returns 0 when both sides have bootstrap.servers. */
+static int read_settings(void) {
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t len;
+  int have_source = 0, have_target = 0;
+  while ((len = getline(&line, &cap, stdin)) > 0) {
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = 0;
+    char *eq = strchr(line, '=');
+    int target = !strncmp(line, "target.", 7);
+    if (len == 0 || line[0] == '#' || !eq || (!target && strncmp(line, "source.", 7))) continue;
+    if (nsettings == MAX_SETTINGS) {
+      emit("FAILED more than %d settings on stdin", MAX_SETTINGS);
+      exit(1);
+    }
+    *eq = 0;
+    unescape(eq + 1);
+    settings[nsettings].target = target;
+    settings[nsettings].name = strdup(line + 7);
+    settings[nsettings].value = strdup(eq + 1);
+    if (!strcmp(line + 7, "bootstrap.servers")) *(target ? &have_target : &have_source) = 1;
+    nsettings++;
+    /* Secrets are in these lines: nothing of them stays in the read buffer. */
+    memset(line, 0, cap);
+  }
+  free(line);
+  return have_source && have_target ? 0 : -1;
+}
+
+static void apply_settings(rd_kafka_conf_t *conf, int target) {
+  for (int i = 0; i < nsettings; i++)
+    if (settings[i].target == target) set(conf, settings[i].name, settings[i].value);
+}
+
+/* A delivery report: the consumed message rides along as the opaque and is freed here, after its bytes were sent. */
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+  (void)rk;
+  (void)opaque;
+  rd_kafka_message_t *in = m->_private;
+  part_t *s = part_of(in->partition);
+  if (m->err) {
+    fail("%" PRId32 " %s", in->partition, rd_kafka_err2str(m->err));
+    if (s) s->broken = 1;
+  } else if (s && !s->broken) {
+    /* Reports of one partition come in send order (idempotent producer): this is the acknowledged prefix. */
+    s->acked_src = in->offset + 1;
+    s->acked_tgt = m->offset + 1;
+    s->copied++;
+    s->bytes += (int64_t)in->len + (int64_t)in->key_len;
+  }
+  rd_kafka_message_destroy(in);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+  (void)opaque;
+  char fatal[512];
+  /* Broker restarts are ridden out by librdkafka's retries; only a fatal error (idempotence broken) ends the copy. */
+  if (err == RD_KAFKA_RESP_ERR__FATAL && rd_kafka_fatal_error(rk, fatal, sizeof fatal)) {
+    fail("%s", fatal);
+  } else {
+    fprintf(stderr, "%s: %s\n", rd_kafka_name(rk), reason);
+  }
+}
+
+static rd_kafka_t *client(rd_kafka_type_t type, rd_kafka_conf_t *conf) {
+  char err[512];
+  rd_kafka_conf_set_error_cb(conf, on_error);
+  rd_kafka_t *rk = rd_kafka_new(type, conf, err, sizeof err);
+  if (!rk) {
+    emit("FAILED %s", err);
+    exit(1);
+  }
+  return rk;
+}
+
+/* Target end offsets as a read_committed reader sees them: what a retried copy finds already written. */
+static int target_ends(const char *topic) {
+  rd_kafka_conf_t *conf = rd_kafka_conf_new();
+  set(conf, "client.id", "kafka-runbooks-restore-ends");
+  apply_settings(conf, 1);
+  set(conf, "isolation.level", "read_committed");
+  rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, conf);
+  int rc = 0;
+  for (int i = 0; i < nparts; i++) {
+    int64_t lo, hi, deadline = now_ms() + 60000;
+    rd_kafka_resp_err_t err;
+    /* A leader that moves or a topic just created answers with a retriable error for a while. */
+    while ((err = rd_kafka_query_watermark_offsets(rk, topic, parts[i].partition, &lo, &hi, 10000)) && now_ms() < deadline) {
+      fprintf(stderr, "partition %" PRId32 " end offset: %s, retrying\n", parts[i].partition, rd_kafka_err2str(err));
+      struct timespec pause = {0, 500 * 1000000};
+      nanosleep(&pause, NULL);
+    }
+    if (err) {
+      emit("FAILED %" PRId32 " reading the target's end offset: %s", parts[i].partition, rd_kafka_err2str(err));
+      rc = -1;
+      break;
+    }
+    parts[i].target_end = hi;
+  }
+  rd_kafka_destroy(rk);
+  return rc;
+}
+
+static void stop_reading(rd_kafka_topic_t *in_topic, part_t *s) {
+  s->reading = 0;
+  if (s->started) rd_kafka_consume_stop(in_topic, s->partition);
+  s->started = 0;
+}
+
+int main(int argc, char **argv) {
+  /* --tag=KEY names the process for the activity that started it (found again by its command line); no effect. */
+  if (argc > 1 && !strncmp(argv[1], "--tag=", 6)) {
+    argv++;
+    argc--;
+  }
+  if (argc == 2 && !strcmp(argv[1], "version")) {
+    int ok = rd_kafka_version() >= MIN_RDKAFKA_VERSION;
+    emit("VERSION librdkafka=%s %s", rd_kafka_version_str(), ok ? "ok" : "too-old");
+    return ok ? 0 : 1;
+  }
+  if (argc < 5 || strcmp(argv[1], "copy")) usage();
+  /* Fetch buffers are large and short-lived: keep freed ones for reuse instead of returning them to the kernel,
+   * which would fault in and zero fresh pages for every fetch (a tenth of the copier's CPU). */
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 512 << 20);
+  if (rd_kafka_version() < MIN_RDKAFKA_VERSION) {
+    emit("FAILED librdkafka %s is older than 2.0.2, the oldest measured lossless here", rd_kafka_version_str());
+    return 1;
+  }
+  const char *source_topic = argv[2], *target_topic = argv[3];
+  if (argc - 4 > MAX_PARTITIONS) usage();
+  for (int i = 4; i < argc; i++) parse_range(argv[i], &parts[nparts++]);
+  const char *stall = getenv("RESTORE_STALL_MS");
+  if (stall) stall_ms = atoll(stall);
+
+  if (read_settings()) {
+    emit("FAILED no source.bootstrap.servers or target.bootstrap.servers on stdin");
+    return 1;
+  }
+  rd_kafka_conf_t *source = rd_kafka_conf_new(), *target = rd_kafka_conf_new();
+  /* Tuning first: settings on stdin may change it. The safety settings below are set last and win. */
+  set(source, "client.id", "kafka-runbooks-restore-copier");
+  /* Fetches stay under the heap's 32 MB mmap threshold (see mallopt above). */
+  set(source, "fetch.max.bytes", "33554432");
+  set(source, "fetch.message.max.bytes", "4194304");
+  set(source, "queued.max.messages.kbytes", "131072");
+  set(source, "socket.receive.buffer.bytes", "4194304");
+  set(target, "client.id", "kafka-runbooks-restore-copier");
+  set(target, "linger.ms", "20");
+  set(target, "batch.size", "1048576");
+  set(target, "batch.num.messages", "100000");
+  set(target, "queue.buffering.max.kbytes", "262144");
+  set(target, "queue.buffering.max.messages", "1000000");
+  set(target, "message.max.bytes", "16777216");
+  set(target, "socket.send.buffer.bytes", "4194304");
+  /* A broker restart is ridden out by the producer's own retries; only a record still unwritten after this fails the copy. */
+  set(target, "message.timeout.ms", "300000");
+  set(target, "request.timeout.ms", "30000");
+  set(target, "compression.type", "none");
+  apply_settings(source, 0);
+  apply_settings(target, 1);
+  int64_t started = now_ms();
+  if (target_ends(target_topic)) return 1;
+
+  int reading = 0;
+  for (int i = 0; i < nparts; i++) {
+    part_t *s = &parts[i];
+    int64_t start_src = s->from, start_tgt = s->base;
+    /* A hint is only a shortcut: it must lie within what the target holds now. */
+    if (s->hint_src >= s->from && s->hint_tgt >= s->base && s->hint_tgt <= s->target_end) {
+      start_src = s->hint_src;
+      start_tgt = s->hint_tgt;
+    }
+    if (s->target_end < start_tgt) {
+      emit("FAILED %" PRId32 " the target partition ends at %" PRId64 ", before this restore's first record at %" PRId64 ": it was truncated or recreated", s->partition, s->target_end, s->base);
+      return 1;
+    }
+    s->skip = s->target_end - start_tgt;
+    s->acked_src = start_src;
+    s->acked_tgt = start_tgt;
+    s->copied = s->copied_before = s->target_end - s->base;
+    s->last_progress_ms = now_ms();
+    emit("START %" PRId32 " from=%" PRId64 " to=%" PRId64 " skip=%" PRId64, s->partition, start_src, s->to, s->skip);
+    if (start_src >= s->to) {
+      if (s->skip > 0) {
+        emit("FAILED %" PRId32 " the target holds %" PRId64 " records more than the backup range: another writer?", s->partition, s->skip);
+        return 1;
+      }
+      continue;
+    }
+    s->reading = 1;
+    reading++;
+  }
+
+  set(source, "isolation.level", "read_committed");
+  set(source, "enable.partition.eof", "true");
+  set(source, "enable.auto.commit", "false");
+  rd_kafka_t *in = client(RD_KAFKA_CONSUMER, source);
+
+  set(target, "acks", "all");
+  set(target, "enable.idempotence", "true");
+  /* A failed record that later ones would leave as a gap is a fatal error instead: the copy stops, no gap. */
+  set(target, "enable.gapless.guarantee", "true");
+  set(target, "max.in.flight.requests.per.connection", "5");
+  rd_kafka_conf_set_dr_msg_cb(target, on_delivery);
+  rd_kafka_t *out = client(RD_KAFKA_PRODUCER, target);
+
+  rd_kafka_topic_conf_t *tc = rd_kafka_topic_conf_new();
+  char err[512];
+  rd_kafka_topic_conf_set(tc, "auto.offset.reset", "error", err, sizeof err);
+  rd_kafka_topic_t *in_topic = rd_kafka_topic_new(in, source_topic, tc);
+  rd_kafka_topic_t *out_topic = rd_kafka_topic_new(out, target_topic, NULL);
+  rd_kafka_queue_t *queue = rd_kafka_queue_new(in);
+  for (int i = 0; i < nparts; i++) {
+    part_t *s = &parts[i];
+    if (!s->reading) continue;
+    if (rd_kafka_consume_start_queue(in_topic, s->partition, s->acked_src, queue) == -1) {
+      emit("FAILED %" PRId32 " cannot start reading the source: %s", s->partition, rd_kafka_err2str(rd_kafka_last_error()));
+      return 1;
+    }
+    s->started = 1;
+  }
+
+  rd_kafka_message_t *batch[BATCH];
+  int64_t last_progress = 0;
+  while (reading > 0 && !failure[0]) {
+    ssize_t n = rd_kafka_consume_batch_queue(queue, 200, batch, BATCH);
+    int64_t now = now_ms();
+    for (ssize_t i = 0; i < n; i++) {
+      rd_kafka_message_t *m = batch[i];
+      part_t *s = part_of(m->partition);
+      if (!s || !s->reading || failure[0]) {
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        /* The source's end: at or past TO the range is read (its tail may be transaction markers, never delivered). */
+        if (m->offset >= s->to) {
+          stop_reading(in_topic, s);
+          reading--;
+        }
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      if (m->err) {
+        fail("%" PRId32 " reading the source: %s", s->partition, rd_kafka_message_errstr(m));
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      if (m->offset >= s->to) {
+        stop_reading(in_topic, s);
+        reading--;
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      s->last_progress_ms = now;
+      if (s->skip > 0) {
+        if (--s->skip == 0) {
+          /* Everything up to here is already on the target: the acknowledged prefix starts after it. */
+          s->acked_src = m->offset + 1;
+          s->acked_tgt = s->target_end;
+        }
+        rd_kafka_message_destroy(m);
+        continue;
+      }
+      rd_kafka_timestamp_type_t tstype;
+      int64_t ts = rd_kafka_message_timestamp(m, &tstype);
+      rd_kafka_headers_t *hdrs = NULL;
+      rd_kafka_message_detach_headers(m, &hdrs);
+      for (;;) {
+        /* No copy flag: the producer sends straight from the consumer's buffers, freed on delivery. */
+        rd_kafka_resp_err_t e = rd_kafka_producev(out, RD_KAFKA_V_RKT(out_topic), RD_KAFKA_V_PARTITION(m->partition), RD_KAFKA_V_MSGFLAGS(0),
+                                                  RD_KAFKA_V_KEY(m->key, m->key_len), RD_KAFKA_V_VALUE(m->payload, m->len),
+                                                  RD_KAFKA_V_TIMESTAMP(tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? 0 : ts), RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(m), RD_KAFKA_V_END);
+        if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+        if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+          rd_kafka_poll(out, 50);
+          continue;
+        }
+        if (hdrs) rd_kafka_headers_destroy(hdrs);
+        fail("%" PRId32 " %s", m->partition, rd_kafka_err2str(e));
+        rd_kafka_message_destroy(m);
+        break;
+      }
+      if (!failure[0]) s->sent++;
+    }
+    rd_kafka_poll(out, 0);
+    rd_kafka_poll(in, 0);
+    for (int i = 0; i < nparts; i++) {
+      part_t *s = &parts[i];
+      if (s->reading && now - s->last_progress_ms > stall_ms)
+        fail("%" PRId32 " the source delivered nothing for %" PRId64 " ms short of %" PRId64 " (acknowledged up to %" PRId64 ")", s->partition, stall_ms, s->to, s->acked_src);
+    }
+    if (now - last_progress >= 1000) {
+      last_progress = now;
+      for (int i = 0; i < nparts; i++) progress("PROGRESS", &parts[i]);
+    }
+  }
+  for (int i = 0; i < nparts; i++) {
+    part_t *s = &parts[i];
+    if (s->started) stop_reading(in_topic, s);
+    if (!failure[0] && s->skip > 0) fail("%" PRId32 " the target holds %" PRId64 " records more than the backup range: another writer?", s->partition, s->skip);
+  }
+  /* Whatever the consumer had queued is not copied: free it. */
+  ssize_t n;
+  while ((n = rd_kafka_consume_batch_queue(queue, 0, batch, BATCH)) > 0)
+    for (ssize_t i = 0; i < n; i++) rd_kafka_message_destroy(batch[i]);
+
+  if (!failure[0]) {
+    /* Every record sent must be reported: flush waits up to the delivery timeout, as the producer's retries do. */
+    int64_t deadline = now_ms() + 330000;
+    while (rd_kafka_outq_len(out) > 0 && now_ms() < deadline && !failure[0]) {
+      rd_kafka_poll(out, 100);
+      if (now_ms() - last_progress >= 1000) {
+        last_progress = now_ms();
+        for (int i = 0; i < nparts; i++) progress("PROGRESS", &parts[i]);
+      }
+    }
+    if (!failure[0] && rd_kafka_outq_len(out) > 0) fail("%d records unacknowledged after the delivery timeout", rd_kafka_outq_len(out));
+  }
+  if (failure[0]) {
+    /* Whatever is still in flight may or may not land; a retry counts what did, from the target's end. */
+    rd_kafka_purge(out, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(out, 0);
+  }
+  int code = 0;
+  int64_t copied = 0, bytes = 0;
+  for (int i = 0; i < nparts; i++) {
+    part_t *s = &parts[i];
+    if (!failure[0] && s->copied != s->copied_before + s->sent)
+      fail("%" PRId32 " sent %" PRId64 " records but %" PRId64 " were acknowledged", s->partition, s->sent, s->copied - s->copied_before);
+    copied += s->copied;
+    bytes += s->bytes;
+  }
+  if (failure[0]) {
+    for (int i = 0; i < nparts; i++) progress("PROGRESS", &parts[i]);
+    emit("FAILED %s", failure);
+    code = 1;
+  } else {
+    for (int i = 0; i < nparts; i++) progress("DONE", &parts[i]);
+    emit("SUMMARY copied=%" PRId64 " bytes=%" PRId64 " ms=%" PRId64, copied, bytes, now_ms() - started);
+  }
+  rd_kafka_queue_destroy(queue);
+  rd_kafka_topic_destroy(in_topic);
+  rd_kafka_topic_destroy(out_topic);
+  /* After a failure nothing waits for the in-flight requests: the process ends. */
+  if (!code) {
+    rd_kafka_destroy(out);
+    rd_kafka_destroy(in);
+  }
+  return code;
+}

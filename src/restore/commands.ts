@@ -1,0 +1,75 @@
+import { shellQuote } from '../inventory/commands';
+import { type CopierKind } from './plan';
+
+/**
+ * The shell commands that run the copiers on the copy host, and the reading of the librdkafka copier's probe.
+ * Pure. Everything lives in one private directory: pid files naming running copiers, and the librdkafka
+ * copier built once per source version.
+ */
+
+/** The directory, private to the SSH user; a directory of that name owned by someone else stops the command. */
+const PRIVATE_DIR = ['d="${TMPDIR:-/tmp}/kafka-runbooks-restore"', 'mkdir -p "$d" && chmod 700 "$d" || exit 3'];
+
+/** Names the librdkafka copier's build: the first 16 hex digits of its source's sha256. */
+export function assertBuildId(buildId: string): void {
+  if (!/^[0-9a-f]{16}$/.test(buildId)) throw new Error(`bad copier build id ${buildId}`);
+}
+
+/**
+ * Builds the librdkafka copier from the source at sourcePath into "$b", unless this version is already built.
+ * A build is written under a temporary name and renamed: a concurrent or interrupted build never leaves a
+ * half-written binary under the final name. When the host cannot build it, prints one UNAVAILABLE line and exits 3.
+ */
+function buildNative(sourcePath: string, buildId: string): string[] {
+  assertBuildId(buildId);
+  return [
+    `b="$d/restore-copier-${buildId}"`,
+    'if [ ! -x "$b" ]; then ' +
+      'command -v cc >/dev/null 2>&1 || { echo "UNAVAILABLE no C compiler (cc) on the host"; exit 3; }; ' +
+      `cc -O2 -x c -o "$b.$$" ${shellQuote(sourcePath)} -lrdkafka 2>"$b.$$.log" || { echo "UNAVAILABLE the build failed: $(tail -c 300 "$b.$$.log" | tr '\\n' ' ')"; rm -f "$b.$$" "$b.$$.log"; exit 3; }; ` +
+      'rm -f "$b.$$.log"; mv -f "$b.$$" "$b"; ' +
+      'fi',
+  ];
+}
+
+/** Builds the librdkafka copier if needed and asks it for librdkafka's version: what `copier: auto` decides on. */
+export function nativeCopierProbeCommand(sourcePath: string, buildId: string): string {
+  return [...PRIVATE_DIR, ...buildNative(sourcePath, buildId), '"$b" version'].join('; ');
+}
+
+export type NativeProbe = { available: true; version: string } | { available: false; reason: string };
+
+/** Reads the probe's outcome: a VERSION line that says ok, else why the copier cannot run on the host. */
+export function parseNativeProbe(code: number | null, stdout: string, stderr: string): NativeProbe {
+  const lines = stdout.split('\n').map((l) => l.trim());
+  const version = lines.map((l) => /^VERSION librdkafka=(\S+) (ok|too-old)$/.exec(l)).find((m) => m !== null);
+  if (version?.[1] && version[2] === 'ok' && code === 0) return { available: true, version: version[1] };
+  if (version?.[1]) return { available: false, reason: `librdkafka ${version[1]} there is older than 2.0.2, the oldest measured lossless` };
+  const said = lines.find((l) => l.startsWith('UNAVAILABLE '));
+  if (said) return { available: false, reason: said.slice('UNAVAILABLE '.length) };
+  const tail = stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300);
+  return { available: false, reason: `the built copier does not run there (exit ${code}${tail ? `: ${tail}` : ''}; a noexec TMPDIR?)` };
+}
+
+/**
+ * The command that runs a copier on a host. It first stops any copier an earlier attempt of the same key
+ * left running (a worker that died leaves its copier alive on the host): two writers would duplicate records.
+ * The pid file names the process; its command line must carry the key, so a recycled pid is never killed.
+ * java: RestoreCopier.java from sourcePath, on the host's Kafka jars. librdkafka: restore-copier.c from
+ * sourcePath, built first if this version is not yet built there.
+ */
+export function copierCommand(opts: { kind: CopierKind; key: string; sourcePath: string; args: string[]; kafkaHome: string; buildId?: string }): string {
+  const { kind, key, sourcePath, args } = opts;
+  if (!/^[a-z0-9-]+$/.test(key)) throw new Error(`bad copier key ${key}`);
+  const run =
+    kind === 'librdkafka'
+      ? [...buildNative(sourcePath, opts.buildId ?? ''), `exec "$b" --tag=${key} ${args.map(shellQuote).join(' ')}`]
+      : [`exec java -Xmx1g -XX:+UseParallelGC -Dkafka-runbooks.copier=${key} --source 11 -cp ${shellQuote(`${opts.kafkaHome}/libs/*`)} ${shellQuote(sourcePath)} ${args.map(shellQuote).join(' ')}`];
+  return [
+    ...PRIVATE_DIR,
+    `pf="$d/${key}.pid"`,
+    `if [ -s "$pf" ]; then old="$(cat "$pf")"; if grep -qa -- ${key} "/proc/$old/cmdline" 2>/dev/null; then kill -9 "$old"; while kill -0 "$old" 2>/dev/null; do sleep 0.2; done; fi; fi`,
+    'echo $$ > "$pf"',
+    ...run,
+  ].join('; ');
+}
