@@ -1,9 +1,10 @@
 import { type WorkflowHandle } from '@temporalio/client';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import { addMirrorMakerHost, type LabCluster, labDown, type LabHost, labUp } from '../../src/lab';
+import { addMirrorMakerHost, kafkaToolsDir, type LabCluster, labDown, type LabHost, labUp } from '../../src/lab';
 import { approveUpdate, progressQuery } from '../../src/names';
 import { gateOrEnd } from '../support/temporal';
 import { type RestoreFromBackupResult } from '../../workflows/restore-from-backup';
@@ -16,8 +17,10 @@ import { cli, stackEnv, startWorker, useDevServer, type WorkerProcess } from './
  * its own host) and a fresh third cluster (subnet 60, 3 brokers). The backups are taken by mirrorBackup.
  * 1. Disaster: the source topic is deleted; the restore rebuilds it on the source, verification passes, and a
  *    consumer of the restored group resumes with no record lost (duplicates counted and reported).
+ *    Kafka's Java client copies.
  * 2. Into the fresh cluster, up to a date-time in the middle of the traffic, while the worker is SIGKILLed
- *    during a copy and a target broker is restarted during another: the result is still exact.
+ *    during a copy and a target broker is restarted during another: the result is still exact. The librdkafka
+ *    copier copies (copier: auto, the lab's hosts have a compiler and librdkafka's headers).
  */
 jest.setTimeout(900_000);
 
@@ -97,6 +100,23 @@ async function consumeGroup(lab: LabCluster, topic: string, group: string): Prom
     .filter((n) => Number.isFinite(n));
 }
 
+/** Sets (or removes, with null) a producer byte-rate quota for the copiers' client id on every broker of a lab. */
+async function copierQuota(lab: LabCluster, bytesPerSecond: number | null): Promise<void> {
+  const change = bytesPerSecond === null ? ['--delete-config', 'producer_byte_rate'] : ['--add-config', `producer_byte_rate=${bytesPerSecond}`];
+  await execFileP(join(kafkaToolsDir(), '4.3.1', 'bin', 'kafka-configs.sh'), ['--bootstrap-server', lab.bootstrapServers.join(','), '--alter', '--entity-type', 'clients', '--entity-name', 'kafka-runbooks-restore-copier', ...change], { timeout: 120_000 });
+}
+
+/** Waits until a partition of the target holds some, not all, of its records: a copy is under way. */
+async function partlyCopied(lab: LabCluster, topic: string, partition: number, records: number): Promise<void> {
+  const a = admin(lab);
+  await a.connect();
+  try {
+    await eventually(`${topic}/${partition} partly copied`, async () => Number((await a.fetchTopicOffsets(topic)).find((o) => o.partition === partition)?.high ?? 0), (n) => n > 0 && n < records, 120_000);
+  } finally {
+    await a.disconnect();
+  }
+}
+
 test('disaster: the source topic is deleted; the restore rebuilds it, verified, and the group resumes with no record lost', async () => {
   const a = admin(source);
   await a.connect();
@@ -120,8 +140,10 @@ test('disaster: the source topic is deleted; the restore rebuilds it, verified, 
   await eventually('orders deleted', async () => (await a.listTopics()).includes('orders'), (present) => !present);
   await a.disconnect();
 
-  const handle = await startRestore(`restore-disaster-${Date.now()}`, { cluster: source.name, backupCluster: backup.name, topics: { include: ['orders'] }, groups: { include: ['billing'] } });
+  // Kafka's Java client copies here; the other scenario runs the librdkafka copier (copier: auto on a host that builds it).
+  const handle = await startRestore(`restore-disaster-${Date.now()}`, { cluster: source.name, backupCluster: backup.name, topics: { include: ['orders'] }, groups: { include: ['billing'] }, copier: 'java' });
   const r = await approveAlong(handle, ['restore', 'set group offsets']);
+  expect(r.copy.copier).toEqual({ kind: 'java', why: 'copier: java' });
   expect(r.verification.mismatches).toEqual([]);
   expect(r.verification).toMatchObject({ partitions: 4, records: 2000 });
   expect(r.plan.topicsCreated).toEqual(['orders']);
@@ -161,24 +183,37 @@ test('into a fresh cluster up to a date-time in the middle, with the worker SIGK
   const running = (step: string) => eventually(`step ${step}`, () => handle.query(progressQuery), (p) => p.currentStep === step, 300_000);
   const result = approveAlong(handle, ['restore']);
 
+  // A producer quota on the fresh cluster slows the copier until the broker restart, so that the worker kill
+  // and the restart land inside a range's copy, whichever copier it is. A range is about 2 MB, sent in batches
+  // of up to 1 MB; the broker averages a client's rate over 11 s and, past the quota, holds its next request
+  // back (up to 11 s): a range then takes two requests and a pause between them.
+  await copierQuota(fresh, 20_000);
+  const perPartition = cut / 6;
+
   // The worker dies in the middle of the second range; another worker takes over.
   await running('copy events[1]');
-  await new Promise((r) => setTimeout(r, 3_000));
+  await partlyCopied(fresh, 'events', 1, perPartition);
   await worker?.stop('SIGKILL');
   worker = await startWorker(env);
 
   // A broker of the target restarts under the fourth range.
   await running('copy events[3]');
+  await partlyCopied(fresh, 'events', 3, perPartition);
   const inv = loadLabInventory(fresh);
   const broker = inventoryHost(inv, inv.hosts[1]!.name);
   expect((await runHostCommand(broker, 'stop')).code).toBe(0);
   await eventually(`${broker.name} stopped`, () => runHostCommand(broker, 'status'), (s) => s.code !== 0, 90_000);
   await new Promise((r) => setTimeout(r, 3_000));
   expect((await runHostCommand(broker, 'start')).code).toBe(0);
+  await copierQuota(fresh, null);
 
   const r = await result;
+  expect(r.copy.copier.kind).toBe('librdkafka');
+  expect(r.copy.copier.why).toMatch(/^librdkafka \S+ on kafka-1, chosen by copier: auto$/);
   expect(r.verification.mismatches).toEqual([]);
   expect(r.copy.records).toBe(cut);
+  // The retry after the kill found the killed attempt's records on the target and went on after them.
+  expect(r.copy.skippedAsWritten).toBeGreaterThan(0);
   const restored = await readTopicWithKcat(fresh.bootstrapServers, 'events');
   const backedUp = (await readTopicWithKcat(backup.bootstrapServers, 'events')).filter((x) => x.timestamp <= FIRST_TS + cut - 1);
   expect(restored).toHaveLength(cut);
