@@ -26,7 +26,7 @@ function buildNative(sourcePath: string, buildId: string): string[] {
     `b="$d/restore-copier-${buildId}"`,
     'if [ ! -x "$b" ]; then ' +
       'command -v cc >/dev/null 2>&1 || { echo "UNAVAILABLE no C compiler (cc) on the host"; exit 3; }; ' +
-      `cc -O2 -x c -o "$b.$$" ${shellQuote(sourcePath)} -lrdkafka 2>"$b.$$.log" || { echo "UNAVAILABLE the build failed: $(tail -c 300 "$b.$$.log" | tr '\\n' ' ')"; rm -f "$b.$$" "$b.$$.log"; exit 3; }; ` +
+      `cc -O2 -pthread -x c -o "$b.$$" ${shellQuote(sourcePath)} -lrdkafka 2>"$b.$$.log" || { echo "UNAVAILABLE the build failed: $(tail -c 300 "$b.$$.log" | tr '\\n' ' ')"; rm -f "$b.$$" "$b.$$.log"; exit 3; }; ` +
       'rm -f "$b.$$.log"; mv -f "$b.$$" "$b"; ' +
       'fi',
   ];

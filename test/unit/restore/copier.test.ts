@@ -38,7 +38,7 @@ describe('copier arguments', () => {
     const key = copierKeyFor('restore-1', 'orders[0]');
     const cmd = copierCommand({ kind: 'librdkafka', key, kafkaHome: '/k', sourcePath: "/tmp/a b'c", buildId: '0123456789abcdef', args: ['copy', 'o', 'o', '0:0:5:0'] });
     expect(cmd).toContain('b="$d/restore-copier-0123456789abcdef"; if [ ! -x "$b" ]; then');
-    expect(cmd).toContain(`cc -O2 -x c -o "$b.$$" '/tmp/a b'\\''c' -lrdkafka`);
+    expect(cmd).toContain(`cc -O2 -pthread -x c -o "$b.$$" '/tmp/a b'\\''c' -lrdkafka`);
     expect(cmd).toContain('mv -f "$b.$$" "$b"; fi');
     expect(cmd).toMatch(new RegExp(`exec "\\$b" --tag=${key} copy o o 0:0:5:0$`));
     expect(cmd.indexOf('kill -9')).toBeLessThan(cmd.indexOf('exec "$b"'));
