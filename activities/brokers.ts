@@ -6,6 +6,7 @@ import { type ClusterRegistry, kafkaClient } from './clusters';
 import { readMetadata, runKafkaTool } from './cluster-reads';
 import { isKafkaRunning } from './node-status';
 import { type HostShell } from './ssh';
+import { storageFormatArgs } from '../src/migration/controller-storage';
 
 /** Provisioning and retiring broker hosts: the steps around a reassignment when brokers come and go. */
 export function createBrokerActivities({ clusters, shell }: { clusters: ClusterRegistry; shell: HostShell }) {
@@ -21,7 +22,7 @@ export function createBrokerActivities({ clusters, shell }: { clusters: ClusterR
       const { clusterId } = await readMetadata(inv);
       if (!clusterId) throw unsafeToProceed(`cluster ${cluster} did not report its cluster ID; cannot format ${hostName}`);
       const tool = renderCommand(host.kafka.commands.tool, host, { tool: 'kafka-storage.sh' });
-      const r = await shell.exec(host, `${tool} format --ignore-formatted -t ${shellQuote(clusterId)} -c ${shellQuote(host.kafka.configFile)}`, { timeoutMs: 120_000 });
+      const r = await shell.exec(host, `${tool} ${storageFormatArgs(clusterId, host.kafka.configFile).map(shellQuote).join(' ')}`, { timeoutMs: 120_000 });
       if (r.code !== 0) {
         const out = scrub(r.stderr || r.stdout);
         // A dir formatted for another cluster must never be reused by accident.

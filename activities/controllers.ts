@@ -1,7 +1,7 @@
 import { invalidInput, unsafeToProceed } from '../src/errors';
 import { renderCommand, shellQuote } from '../src/inventory/commands';
 import { type InventoryHost } from '../src/inventory/schema';
-import { configuredDirs, type DirListing, formatDecision, KAFKA_CLUSTER_ID, processRoles, wipeRefusal } from '../src/migration/controller-storage';
+import { configuredDirs, type DirListing, formatDecision, KAFKA_CLUSTER_ID, processRoles, storageFormatArgs, wipeRefusal } from '../src/migration/controller-storage';
 import { scrub } from '../src/redact';
 import { type ClusterRegistry } from './clusters';
 import { readServerProperties } from './node-config';
@@ -80,7 +80,7 @@ export function createControllerActivities({ clusters, shell }: ControllerActivi
   return {
     /**
      * Formats the controller's metadata dirs (those its server.properties names) with `clusterId`, the id read
-     * from ZooKeeper's /cluster/id, never a new one: `kafka-storage.sh format -t <id> -c <config>`.
+     * from ZooKeeper's /cluster/id, never a new one: `kafka-storage.sh format --cluster-id=<id> -c <config>`.
      * Idempotent: dirs already formatted for this cluster and node are left as they are. Refuses (unsafe)
      * dirs formatted for another cluster or node, a non-empty unformatted dir, a running node, a config that
      * is not a controller's.
@@ -98,7 +98,7 @@ export function createControllerActivities({ clusters, shell }: ControllerActivi
       if (decision.action === 'formatted') return { host: host.name, dirs, formatted: false, output: '' };
       if (await isKafkaRunning(shell, host)) throw unsafeToProceed(`not formatting ${host.name}: Kafka runs there with unformatted metadata dirs`);
       // --ignore-formatted: a dir formatted by an earlier attempt (checked above to be ours) is skipped.
-      const args = ['format', '-t', clusterId, '-c', host.kafka.configFile, '--ignore-formatted'];
+      const args = storageFormatArgs(clusterId, host.kafka.configFile);
       const r = await shell.exec(host, `${renderCommand(host.kafka.commands.tool, host, { tool: 'kafka-storage.sh' })} ${args.map(shellQuote).join(' ')}`, { timeoutMs: 120_000 });
       if (r.code !== 0) throw new Error(`kafka-storage.sh format on ${host.name} failed (exit ${r.code}): ${scrub((r.stderr || r.stdout).trim().split('\n').slice(-3).join(' '), 300)}`);
       const after = formatDecision(await listDirs(host, dirs), clusterId, host.nodeId);

@@ -82,3 +82,12 @@ export function formatDecision(listings: DirListing[], clusterId: string, nodeId
 }
 
 export const KAFKA_CLUSTER_ID = /^[A-Za-z0-9_-]{22}$/;
+
+/**
+ * The arguments of `kafka-storage.sh` that format a node's metadata dirs for an existing cluster (a new
+ * controller, a new KRaft broker). The id goes as `--cluster-id=<id>`: ids are base64url and one in 64 starts
+ * with `-`, which `-t <id>` hands to the tool's parser as an option ("expected one argument").
+ */
+export function storageFormatArgs(clusterId: string, configFile: string): string[] {
+  return ['format', `--cluster-id=${clusterId}`, '-c', configFile, '--ignore-formatted'];
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { configuredDirs, formatDecision, parseMetaProperties, processRoles, wipeRefusal } from '../../../src/migration/controller-storage';
+import { configuredDirs, formatDecision, parseMetaProperties, processRoles, storageFormatArgs, wipeRefusal } from '../../../src/migration/controller-storage';
 
 const fixture = (...p: string[]): string => readFileSync(join(__dirname, '../../fixtures/migration', ...p), 'utf8');
 // The recorded listing of controller-51's metadata dir: `cat meta.properties; ls` (1-controllers-provisioned).
@@ -25,6 +25,11 @@ describe('controller metadata dirs', () => {
     expect(formatDecision([listing()], 'AAAAAAAAAAAAAAAAAAAAAQ', 51).problems).toEqual([`${dir} is formatted for cluster 06XJcO7-SiGgOAOR3GOo6w, not AAAAAAAAAAAAAAAAAAAAAQ`]);
     expect(formatDecision([listing()], '06XJcO7-SiGgOAOR3GOo6w', 52).problems).toEqual([`${dir} is formatted for node 51, not 52`]);
     expect(formatDecision([listing({ entries: ['orders-0'], meta: null })], '06XJcO7-SiGgOAOR3GOo6w', 51).problems).toEqual([`${dir} is not empty (orders-0) and has no meta.properties`]);
+  });
+
+  it('passes the cluster id as --cluster-id=<id>: a ZooKeeper-mode id may start with "-"', () => {
+    // Seen on the lab: `-t -iYhdf0sQ8-r07dvIi_ZjQ` failed with "argument --cluster-id/-t: expected one argument".
+    expect(storageFormatArgs('-iYhdf0sQ8-r07dvIi_ZjQ', '/etc/kafka/server.properties')).toEqual(['format', '--cluster-id=-iYhdf0sQ8-r07dvIi_ZjQ', '-c', '/etc/kafka/server.properties', '--ignore-formatted']);
   });
 
   it('wipes only this controller\'s metadata dir', () => {
