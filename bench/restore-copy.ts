@@ -1,15 +1,23 @@
 /**
- * Restore copy throughput: our copier (activities/restore/RestoreCopier.java, Kafka's Java client) against
- * `kcat -C | kcat -P` (one pipe per partition, all at once), on the same data set and the same machine.
- * Run: flock /tmp/kafka-runbooks-e2e.lock npx tsx bench/restore-copy.ts   (BENCH_RECORDS, BENCH_VALUE_BYTES)
+ * Restore copy throughput: the restore's copiers against `kcat -C | kcat -P` (one pipe per partition, all at
+ * once), on the same data set and the same machine:
+ *   - restore-copier (activities/restore/restore-copier.c, librdkafka), built as the restore builds it on a host;
+ *   - RestoreCopier (activities/restore/RestoreCopier.java, Kafka's Java client), the fallback.
+ * Run: flock /tmp/kafka-runbooks-e2e.lock npx tsx bench/restore-copy.ts   (BENCH_RECORDS, BENCH_VALUE_BYTES, BENCH_ROUNDS)
  *
  * Data: BENCH_RECORDS records (default 1,400,000) over 8 partitions, keys (some null), 2-3 headers, every 10th
  * value null and every 13th empty, the rest BENCH_VALUE_BYTES (default 1000) bytes: over 1 GB of keys and values.
- * Both copies read from the same source topic into a fresh topic each. MB = 10^6 bytes of keys and values.
- * kcat loses headers, timestamps, null values (written as empty) and null keys; the copier keeps them, which the
- * digest run after the copy shows. Lab: restore-bench (subnet 59), taken down at the end.
+ * Every copy reads the same source topic into a fresh topic. The librdkafka copier and kcat run in turns,
+ * BENCH_ROUNDS times (default 3): the medians and the median of the per-round ratios are printed, the ratio
+ * taken within a round so that a machine getting busier or quieter moves both sides alike. The Java copier runs
+ * once. Times are wall times of the whole process (the JVM's start and source compile included for Java).
+ * MB = 10^6 bytes of keys and values. kcat loses headers, timestamps, null values (written as empty) and null
+ * keys; the copiers keep them, which the digests of every copy against the source's show.
+ * Lab: restore-bench (subnet 67), taken down at the end.
  */
 import { execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
@@ -18,7 +26,8 @@ import { kafkaToolsDir, labDown, labUp } from '../src/lab';
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_400_000);
 const VALUE_BYTES = Number(process.env.BENCH_VALUE_BYTES ?? 1000);
 const PARTITIONS = 8;
-const LAB = { name: 'restore-bench', subnet: 59 };
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LAB = { name: 'restore-bench', subnet: 67 };
 const libs = join(kafkaToolsDir(), '4.3.1', 'libs', '*');
 const execFileP = promisify(execFile);
 
@@ -37,13 +46,16 @@ function run(cmd: string, args: string[], stdin?: string): Promise<{ code: numbe
 async function main(): Promise<void> {
   await labDown(LAB.name);
   const lab = await labUp({ ...LAB, brokers: 1 });
+  const tmp = mkdtempSync(join(tmpdir(), 'restore-bench-'));
   try {
     const bootstrap = lab.bootstrapServers.join(',');
     const admin = new Kafka({ brokers: lab.bootstrapServers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     // Retention off: the data's timestamps are hours old by the time kcat runs.
     const configEntries = [{ name: 'retention.ms', value: '-1' }];
-    await admin.createTopics({ waitForLeaders: true, topics: ['src', 'dst-copier', 'dst-kcat'].map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1, configEntries })) });
+    const rounds = Array.from({ length: ROUNDS }, (_, i) => i + 1);
+    const topics = ['src', 'dst-java', ...rounds.flatMap((i) => [`dst-rdkafka-${i}`, `dst-kcat-${i}`])];
+    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 1, configEntries })) });
 
     const t0 = Date.now();
     const gen = await execFileP('java', ['-Xmx1g', '-cp', libs, join(__dirname, 'RestoreData.java'), bootstrap, 'src', String(RECORDS), String(VALUE_BYTES), String(Date.now() - 3_600_000), '1'], { maxBuffer: 1 << 20, timeout: 1_800_000 });
@@ -53,38 +65,60 @@ async function main(): Promise<void> {
 
     const props = `source.bootstrap.servers=${bootstrap}\ntarget.bootstrap.servers=${bootstrap}\n`;
     const ranges = ends.map((o) => `${o.partition}:0:${o.high}:0`);
-    const c0 = Date.now();
-    const copier = await run('java', ['-Xmx1g', '-XX:+UseParallelGC', '-cp', libs, join(__dirname, '..', 'activities', 'restore', 'RestoreCopier.java'), 'copy', 'src', 'dst-copier', ...ranges], props);
-    const copierMs = Date.now() - c0;
-    if (copier.code !== 0) throw new Error(`copier failed: ${copier.stdout.split('\n').filter((l) => l.startsWith('FAILED')).join('; ')} ${copier.stderr}`);
-    const copied = Number(/SUMMARY copied=(\d+)/.exec(copier.stdout)?.[1]);
-    // The copier's own clock: from its first client call to its last acknowledgement (no JVM start, no compile).
-    const copyPhaseMs = Number(/SUMMARY .* ms=(\d+)/.exec(copier.stdout)?.[1]);
+    const copyWith = async (name: string, cmd: string, args: string[]) => {
+      const c0 = Date.now();
+      const r = await run(cmd, [...args, 'copy', 'src', name, ...ranges], props);
+      const ms = Date.now() - c0;
+      if (r.code !== 0) throw new Error(`${name} failed: ${r.stdout.split('\n').filter((l) => l.startsWith('FAILED')).join('; ')} ${r.stderr}`);
+      // The copier's own clock: from its first client call to its last acknowledgement (no process start, no compile).
+      return { ms, copied: Number(/SUMMARY copied=(\d+)/.exec(r.stdout)?.[1]), copyPhaseMs: Number(/SUMMARY .* ms=(\d+)/.exec(r.stdout)?.[1]) };
+    };
+    // The librdkafka copier is built as the restore builds it on a copy host; the build is not timed.
+    const binary = join(tmp, 'restore-copier');
+    await execFileP('cc', ['-O2', '-pthread', '-o', binary, join(__dirname, '..', 'activities', 'restore', 'restore-copier.c'), '-lrdkafka']);
+    const kcatCopy = async (topic: string) => {
+      const k0 = Date.now();
+      const pipes = ends.map((o) => run('bash', ['-c', `set -o pipefail; kcat -C -b ${bootstrap} -t src -p ${o.partition} -o beginning -e -q -K '\\t' | kcat -P -b ${bootstrap} -t ${topic} -p ${o.partition} -K '\\t'`]));
+      const kcat = await Promise.all(pipes);
+      const ms = Date.now() - k0;
+      if (kcat.some((k) => k.code !== 0)) throw new Error(`kcat pipe failed: ${kcat.map((k) => k.stderr).join(' ')}`);
+      return { ms, copied: (await admin.fetchTopicOffsets(topic)).reduce((n, o) => n + Number(o.high), 0) };
+    };
+    const rdkafka: { ms: number; copied: number; copyPhaseMs: number }[] = [];
+    const kcat: { ms: number; copied: number }[] = [];
+    for (const i of rounds) {
+      rdkafka.push(await copyWith(`dst-rdkafka-${i}`, binary, []));
+      kcat.push(await kcatCopy(`dst-kcat-${i}`));
+      console.log(`round ${i}: librdkafka copier ${(rdkafka[i - 1]!.ms / 1000).toFixed(2)} s, kcat ${(kcat[i - 1]!.ms / 1000).toFixed(2)} s`);
+    }
+    const java = await copyWith('dst-java', 'java', ['-Xmx1g', '-XX:+UseParallelGC', '-cp', libs, join(__dirname, '..', 'activities', 'restore', 'RestoreCopier.java')]);
 
-    const k0 = Date.now();
-    const pipes = ends.map((o) => run('bash', ['-c', `set -o pipefail; kcat -C -b ${bootstrap} -t src -p ${o.partition} -o beginning -e -q -K '\\t' | kcat -P -b ${bootstrap} -t dst-kcat -p ${o.partition} -K '\\t'`]));
-    const kcat = await Promise.all(pipes);
-    const kcatMs = Date.now() - k0;
-    if (kcat.some((k) => k.code !== 0)) throw new Error(`kcat pipe failed: ${kcat.map((k) => k.stderr).join(' ')}`);
-    const kcatRecords = (await admin.fetchTopicOffsets('dst-kcat')).reduce((n, o) => n + Number(o.high), 0);
-
-    // Lossless check of the copier's output: digests of both topics over (key, value, headers, timestamp).
+    // Lossless check of every copy: digests over (key, value, headers, timestamp), per partition, against the source's.
     const digest = async (topic: string) => {
       const r = await run('java', ['-cp', libs, join(__dirname, '..', 'activities', 'restore', 'RestoreCopier.java'), 'digest', 'source', topic, ...ends.map((o) => `${o.partition}:0:${o.high}`)], props);
       return r.stdout.split('\n').filter((l) => l.startsWith('DIGEST')).map((l) => l.replace(/ first=.*/, '')).sort().join('\n');
     };
-    const [src, dstCopier, dstKcat] = [await digest('src'), await digest('dst-copier'), await digest('dst-kcat')];
+    const src = await digest('src');
+    const rdkafkaSame = (await Promise.all(rounds.map((i) => digest(`dst-rdkafka-${i}`)))).every((d) => d === src);
+    const javaSame = (await digest('dst-java')) === src;
+    const kcatSame = (await digest('dst-kcat-1')) === src;
     await admin.disconnect();
 
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
     const row = (name: string, records: number, ms: number, same: boolean) =>
-      console.log(`| ${name} | ${records} | ${(ms / 1000).toFixed(1)} s | ${Math.round(records / (ms / 1000)).toLocaleString('en-US')} | ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} | ${same ? 'yes' : 'no'} |`);
+      console.log(`| ${name} | ${records.toLocaleString('en-US')} | ${(ms / 1000).toFixed(1)} s | ${Math.round(records / (ms / 1000)).toLocaleString('en-US')} | ${(bytes / 1e6 / (ms / 1000)).toFixed(1)} | ${same ? 'yes' : 'no'} |`);
     console.log('\n| copier | records | time | records/s | MB/s | identical to the source (key, value, headers, timestamp) |');
     console.log('|---|---:|---:|---:|---:|---|');
-    row('RestoreCopier (Kafka Java client, 1 JVM, 8 partitions), wall: JVM start and source compile included', copied, copierMs, src === dstCopier);
-    row('RestoreCopier, copy phase only', copied, copyPhaseMs, src === dstCopier);
-    row('kcat -C | kcat -P (8 pipes)', kcatRecords, kcatMs, src === dstKcat);
-    console.log(`\ncopier / kcat throughput: ${(kcatMs / copierMs).toFixed(2)}x wall, ${(kcatMs / copyPhaseMs).toFixed(2)}x copy phase`);
+    row(`restore-copier (librdkafka, 4 workers), median of ${ROUNDS}, process start included`, rdkafka[0]!.copied, median(rdkafka.map((r) => r.ms)), rdkafkaSame);
+    row(`restore-copier (librdkafka), copy phase only, median of ${ROUNDS}`, rdkafka[0]!.copied, median(rdkafka.map((r) => r.copyPhaseMs)), rdkafkaSame);
+    row('RestoreCopier (Kafka Java client, 4 workers in 1 JVM), JVM start and source compile included', java.copied, java.ms, javaSame);
+    row('RestoreCopier (Java), copy phase only', java.copied, java.copyPhaseMs, javaSame);
+    row(`kcat -C | kcat -P (8 pipes), median of ${ROUNDS}`, kcat[0]!.copied, median(kcat.map((k) => k.ms)), kcatSame);
+    const ratios = rounds.map((i) => kcat[i - 1]!.ms / rdkafka[i - 1]!.ms);
+    console.log(`\nlibrdkafka copier / kcat throughput, per round: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}x`);
+    console.log(`Java copier / kcat throughput: ${(median(kcat.map((k) => k.ms)) / java.ms).toFixed(2)}x (${(median(kcat.map((k) => k.ms)) / java.copyPhaseMs).toFixed(2)}x copy phase only)`);
   } finally {
+    rmSync(tmp, { recursive: true, force: true });
     await labDown(LAB.name);
   }
 }

@@ -20,8 +20,9 @@
  *   FAILED P message                          the copy cannot go on: the copier exits 1
  *   SUMMARY copied=N bytes=N ms=N            all partitions done
  *
- * Why librdkafka: it hands the consumer's buffers to the producer without copying them (each consumed message
- * is kept until its delivery report), where Kafka's Java client builds objects and copies every record twice.
+ * Why librdkafka: on the lab it copies twice as fast as Kafka's Java client, which deserializes every record
+ * into objects (README, Benchmarks), and it passed the same loss test. Each consumed message is handed to the
+ * producer as it is and kept until its delivery report.
  * The verification stays on Kafka's Java client (RestoreCopier.java digest): the copy is checked by another
  * implementation than the one that wrote it.
  */
