@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LabCluster } from '../../src/lab';
 import { type RollingRestartResult } from '../../workflows/rolling-restart';
-import { eventually, inventoryHost, loadLabInventory, registeredBrokers, runHostCommand, useLab } from './support/lab';
-import { createTopic, kafkaPid, linkVersion, runningVersion, runStatus, serverStarts, startRollingRestart, type StatusJson } from './support/rolling';
+import { inventoryHost, loadLabInventory, registeredBrokers, runHostCommand, useLab } from './support/lab';
+import { createTopic, kafkaPid, linkVersion, pollRun, runAtGate, runningVersion, runStatus, serverStarts, startRollingRestart, type StatusJson } from './support/rolling';
 import { cli, stackEnv, startWorker, useDevServer, type WorkerProcess } from './support/stack';
 import { startTraffic, type Traffic } from './support/traffic';
 
@@ -50,15 +50,7 @@ async function waitResult(env: NodeJS.ProcessEnv, id: string, worker: () => Work
 }
 
 async function atGate(env: NodeJS.ProcessEnv, id: string, gate: string, timeoutMs: number): Promise<StatusJson> {
-  return eventually(
-    `gate ${gate}`,
-    () => runStatus(env, id),
-    (s) => s.progress?.pendingGate?.name === gate || s.temporalStatus !== 'RUNNING',
-    timeoutMs,
-  ).then((s) => {
-    if (s.progress?.pendingGate?.name !== gate) throw new Error(`run ended ${s.temporalStatus} before gate ${gate}: ${s.failure}\nsteps: ${JSON.stringify(s.progress?.steps.slice(-8))}`);
-    return s;
-  });
+  return runAtGate(temporal().client, env, id, gate, timeoutMs);
 }
 
 async function approve(env: NodeJS.ProcessEnv, id: string, gate: string, choice?: string) {
@@ -204,7 +196,8 @@ scenario('d', 'the worker killed with SIGKILL mid-run', () => {
     const starts = new Map(names(lab()).map((h) => [h, serverStarts(lab(), h)]));
     const t0 = Date.now();
     const id = await startRollingRestart(s.env, 'e2e-rr-d', { nodes: ['kafka-1', 'kafka-2', 'kafka-3'], order: 'as-given' });
-    const st = await eventually('kafka-2 waiting', () => runStatus(s.env, id), (x) => /^kafka-2: wait/.test(x.progress?.currentStep ?? '') || x.temporalStatus !== 'RUNNING', 900_000);
+    // Polled in process, so the kill lands while kafka-2's wait is still the current step.
+    const st = await pollRun(temporal().client, id, 'kafka-2 waiting', (x) => /^kafka-2: wait/.test(x.progress?.currentStep ?? '') || x.temporalStatus !== 'RUNNING', 900_000);
     console.log(`d: killing the worker at "${st.progress?.currentStep}" after ${Date.now() - t0} ms`);
     expect(st.temporalStatus).toBe('RUNNING');
     await (s.worker as WorkerProcess).stop('SIGKILL');
