@@ -6,7 +6,7 @@ import { sshExec } from '../../src/lab';
 import { type MigrationResult } from '../../src/migration';
 import { type RollingRestartResult } from '../../src/rolling';
 import { eventually, inventoryHost, loadLabInventory, registeredBrokers, runHostCommand, useLab } from './support/lab';
-import { createTopic, kafkaPid, linkVersion, runningVersion, runStatus, startRollingRestart, type StatusJson } from './support/rolling';
+import { createTopic, kafkaPid, linkVersion, pollRun, runAtGate, runningVersion, runStatus, startRollingRestart, type StatusJson } from './support/rolling';
 import { cli, stackEnv, startWorker, useDevServer, type WorkerProcess } from './support/stack';
 import { startTraffic, type Traffic } from './support/traffic';
 
@@ -76,10 +76,9 @@ async function startRun(): Promise<string> {
   return (JSON.parse(r.stdout) as { workflowId: string }).workflowId;
 }
 
+/** Polled in process until the run waits at the gate; what the test reads of it comes from the CLI's status. */
 async function atGate(id: string, gate: string, timeoutMs = 600_000): Promise<StatusJson> {
-  const s = await eventually(`gate ${gate}`, () => runStatus(env, id), (x) => x.progress?.pendingGate?.name === gate || x.temporalStatus !== 'RUNNING', timeoutMs);
-  if (s.progress?.pendingGate?.name !== gate) throw new Error(`run ended ${s.temporalStatus} before gate ${gate}: ${s.failure}\nsteps: ${JSON.stringify(s.progress?.steps.slice(-8))}\nworker: ${worker?.output().slice(-3000)}`);
-  return s;
+  return runAtGate(temporal().client, env, id, gate, timeoutMs, () => `\nworker: ${worker?.output().slice(-3000)}`);
 }
 
 async function approve(id: string, gate: string, choice?: string): Promise<void> {
@@ -203,7 +202,7 @@ test('the migration with the worker SIGKILLed in the first broker roll resumes a
   await atGate(id, 'brokers-into-migration-mode');
   await approve(id, 'brokers-into-migration-mode', 'proceed');
   // Mid-phase: the first broker roll (a rollingRestart child) has restarted at least one broker.
-  await eventually('the broker roll under way', () => runStatus(env, id), (s) => (s.progress?.currentStep ?? '').includes('enter-migration-mode (child workflow)'), 600_000);
+  await pollRun(temporal().client, id, 'the broker roll under way', (s) => (s.progress?.currentStep ?? '').includes('enter-migration-mode (child workflow)'), 600_000);
   // A broker of the roll stopped and not back yet: the child is mid-restart when its worker dies.
   await eventually('a broker restarted by the roll', () => registeredBrokers(lab()), (ids) => ids.length < 3, 300_000);
   await (worker as WorkerProcess).stop('SIGKILL');

@@ -2,6 +2,7 @@ import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { addHost } from '../../src/lab';
 import { type RunbookProgress } from '../../src/names';
 import { createTopicWithRetry, eventually, inventoryHost, loadLabInventory, registeredBrokers, runHostCommand, useLab } from './support/lab';
+import { pollRun } from './support/rolling';
 import { cli, type CliResult, stackEnv, startWorker, useDevServer, type WorkerProcess } from './support/stack';
 import { startTraffic, type Traffic } from './support/traffic';
 
@@ -101,8 +102,13 @@ describe('reassignment runbooks: 3-broker KRaft lab, Kafka 4.3.1', () => {
     console.log(stepLog.join('\n'));
   });
 
-  const waitingAtGate = (id: string, gate: string, timeoutMs = 120_000) =>
-    eventually(`${id} to wait at gate ${gate}`, () => status(id), (s) => s.progress?.pendingGate?.name === gate, timeoutMs);
+  /** Polled in process (a CLI process per poll takes a core-second from the lab); what the test reads of the gate comes from the CLI's status. */
+  async function waitingAtGate(id: string, gate: string, timeoutMs = 120_000): Promise<StatusJson> {
+    await pollRun(temporal().client, id, `${id} to wait at gate ${gate}`, (s) => s.progress?.pendingGate?.name === gate || s.temporalStatus !== 'RUNNING', timeoutMs);
+    const s = await status(id);
+    if (s.progress?.pendingGate?.name !== gate) throw new Error(`${id} is not waiting at gate ${gate} (${s.temporalStatus}: ${s.failure}): ${JSON.stringify(s.progress?.steps.slice(-8))}\nworker:\n${workerTail()}`);
+    return s;
+  }
 
   async function approve(id: string, gate: string): Promise<void> {
     const r = await run(['approve', id, '--gate', gate, '--as', 'e2e', '--reason', 'e2e test approves']);
@@ -276,7 +282,7 @@ describe('reassignment runbooks: 3-broker KRaft lab, Kafka 4.3.1', () => {
 
         const id = await start('change-replication-factor', { topic, replicationFactor: 3, throttleBytesPerSec: 10_000, approval: 'auto' });
         const child = `${id}/reassign`;
-        await eventually('the child to wait for the new replicas', () => status(child), (s) => /wait for the new replicas to join the ISR/.test(s.progress?.currentStep ?? ''), 120_000);
+        await pollRun(temporal().client, child, 'the child to wait for the new replicas', (s) => /wait for the new replicas to join the ISR/.test(s.progress?.currentStep ?? ''), 120_000);
         // The throttle is in place while it copies.
         expect((await throttleConfigs()).length).toBeGreaterThan(0);
         expect(await reassignmentsInFlight()).toBeGreaterThan(0);

@@ -1,7 +1,10 @@
+import { type Client } from '@temporalio/client';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type LabCluster } from '../../../src/lab';
 import { type RunbookProgress } from '../../../src/names';
+import { type RunState, runState } from '../../../src/run-operations';
 import { createTopicWithRetry } from './lab';
 import { cli } from './stack';
 
@@ -64,6 +67,38 @@ export async function runStatus(env: NodeJS.ProcessEnv, id: string): Promise<Sta
   const r = await cli(env, ['status', id, '--json'], 300_000);
   if (!r.stdout.trim().startsWith('{')) throw new Error(`status ${id} exited ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout) as StatusJson;
+}
+
+/**
+ * Polls a run in this process, with the read `status` makes (`runState`), until accept says yes; fails with the
+ * last state seen. For waiting only: each `status` through the CLI starts a node process with tsx, a core-second
+ * or more that a poll every few seconds takes from the lab's JVMs on this 2-core machine for the whole wait.
+ * What a test asserts on still comes from the CLI (see atGate helpers).
+ */
+export async function pollRun(client: Client, id: string, what: string, accept: (s: RunState) => boolean, timeoutMs: number): Promise<RunState> {
+  const deadline = Date.now() + timeoutMs;
+  let last: RunState | Error | undefined;
+  for (;;) {
+    try {
+      last = await runState(client, id);
+      if (accept(last)) return last;
+    } catch (err) {
+      last = err as Error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify({ status: last?.temporalStatus, step: last?.progress?.currentStep, gate: last?.progress?.pendingGate?.name })}`);
+    await sleep(500);
+  }
+}
+
+/**
+ * Waits (in process) until the run waits at `gate` or has ended, then reads its status through the CLI, which must
+ * show the gate: what the caller asserts on is what an operator's `status --json` printed.
+ */
+export async function runAtGate(client: Client, env: NodeJS.ProcessEnv, id: string, gate: string, timeoutMs: number, context: () => string = () => ''): Promise<StatusJson> {
+  await pollRun(client, id, `gate ${gate}`, (s) => s.progress?.pendingGate?.name === gate || s.temporalStatus !== 'RUNNING', timeoutMs);
+  const s = await runStatus(env, id);
+  if (s.progress?.pendingGate?.name !== gate) throw new Error(`run ended ${s.temporalStatus} before gate ${gate}: ${s.failure}\nsteps: ${JSON.stringify(s.progress?.steps.slice(-8))}${context()}`);
+  return s;
 }
 
 /** Starts the rolling-restart runbook through the CLI and returns its workflow id. */
