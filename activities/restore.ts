@@ -164,7 +164,7 @@ export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps
     lines.end();
     // Exit 3 with an UNAVAILABLE line: the librdkafka copier could not be built on the host.
     const unavailable = result.code === 3 ? /^UNAVAILABLE (.*)$/m.exec(result.stdout)?.[1] : undefined;
-    return { code: result.code, failed: unavailable ? `the librdkafka copier cannot run on ${host.name}: ${unavailable}` : (failed as string | null), stderr: result.stderr };
+    return { code: result.code, failed: unavailable ? `the librdkafka copier cannot run on ${host.name}: ${unavailable}` : (failed as string | null), unavailable: unavailable !== undefined, stderr: result.stderr };
   }
 
   /** The copier a restore runs: Java when asked; librdkafka when asked (refused if the host cannot build it) or when `auto` finds it builds and runs. */
@@ -295,6 +295,8 @@ export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps
       if (run.code !== 0 || summary === null) {
         const why = run.failed ?? `the copier exited ${run.code}: ${scrub(run.stderr.split('\n').slice(-5).join(' '), 400)}`;
         if (run.failed && /more than the backup range|truncated or recreated/.test(run.failed)) throw unsafeToProceed(`copy of ${job.range.id} on ${job.copyHost}: ${scrub(run.failed, 400)}`);
+        // The host lost what the plan found there (a compiler, librdkafka's headers): a retry cannot bring it back.
+        if (run.unavailable) throw unsafeToProceed(`copy of ${job.range.id} on ${job.copyHost}: ${scrub(why, 400)}; restore it there, or start the restore again with copier: java`);
         throw new Error(`copy of ${job.range.id} on ${job.copyHost} failed: ${scrub(why, 600)}`);
       }
       const s = summary as { copied: number; bytes: number; ms: number };
