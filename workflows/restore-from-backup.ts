@@ -3,7 +3,7 @@ import type { CopyRangeResult, DigestResult, GroupOffsetsToSet } from '../activi
 import { unsafeToProceed } from '../src/errors';
 import { copierKeyFor } from '../src/restore/keys';
 import { type RestoreFromBackupInput, restoreFromBackupInput } from '../src/restore/input';
-import { type CopierChoice, type CopyRange, renderRestorePlan, type RestorePlan, TopicAction } from '../src/restore/plan';
+import { type CopierChoice, copierOf, type CopyRange, renderRestorePlan, type RestorePlan, TopicAction } from '../src/restore/plan';
 import { compareDigests, renderVerifyTable, translateToTarget, verifyReport, type VerifyRow, verifySummary, type VerifySummary } from '../src/restore/verify';
 import { formatSeconds } from '../src/restore/copier';
 import { clusterNamedIn } from '../src/runbooks/input';
@@ -74,7 +74,7 @@ export async function restoreFromBackup(rawInput: RestoreFromBackupInput): Promi
     );
 
     const copied = await copyEveryRange(controls, restorePlan, (range) =>
-      copies.copyRestoreRange({ backupCluster: input.backupCluster, cluster: input.cluster, copyHost: restorePlan.copyHost, copier: restorePlan.copier.kind, key: copierKeyFor(workflowId, range.id), range, bases: bases[range.topic] ?? {}, timeoutMs }),
+      copies.copyRestoreRange({ backupCluster: input.backupCluster, cluster: input.cluster, copyHost: restorePlan.copyHost, copier: copierOf(restorePlan).kind, key: copierKeyFor(workflowId, range.id), range, bases: bases[range.topic] ?? {}, timeoutMs }),
       input.parallelCopies,
     );
 
@@ -99,7 +99,7 @@ export async function restoreFromBackup(rawInput: RestoreFromBackupInput): Promi
     return {
       backupPoint: restorePlan.backupPointId,
       plan: { topicsCreated: toCreate.map((t) => t.name), topicsAppended: restorePlan.topics.filter((t) => t.action === TopicAction.Append).map((t) => t.name), records: restorePlan.totalRecords },
-      copy: { records, skippedAsWritten: copied.reduce((n, r) => n + r.skippedAsWritten, 0), ms: copied.reduce((n, r) => n + r.ms, 0), copier: restorePlan.copier },
+      copy: { records, skippedAsWritten: copied.reduce((n, r) => n + r.skippedAsWritten, 0), ms: copied.reduce((n, r) => n + r.ms, 0), copier: copierOf(restorePlan) },
       verification: verifySummary(verification),
       groups: { set, offsets },
       markdown,

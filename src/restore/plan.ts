@@ -43,6 +43,11 @@ export interface CopierChoice {
   why: string;
 }
 
+/** The plan's copier; a plan from before there was a choice ran the Java copier. */
+export function copierOf(plan: RestorePlan): CopierChoice {
+  return plan.copier ?? { kind: 'java', why: 'planned before the copier could be chosen' };
+}
+
 export interface RestorePartitionPlan {
   partition: number;
   /** Backup offsets [from, to) are copied. */
@@ -100,7 +105,8 @@ export interface RestorePlan {
   /** The point-in-time cut, if any. */
   at: string | null;
   copyHost: string;
-  copier: CopierChoice;
+  /** Absent from plans made before there was a choice (in the history of runs started then): see copierOf. */
+  copier?: CopierChoice;
   topics: RestoreTopicPlan[];
   groups: RestoreGroupPlan[];
   groupOffsets: RestoreFromBackupParsed['groupOffsets'];
@@ -205,7 +211,7 @@ export function renderRestorePlan(plan: RestorePlan, target: string): string {
   const lines = [
     `### Restore plan: backup point ${plan.backupPointId} (${plan.backupPointTime})${plan.at ? `, up to ${plan.at}` : ''} into ${target}`,
     '',
-    `${plan.totalRecords} records in ${plan.ranges.length} copy range(s), copied from host ${plan.copyHost} with the ${plan.copier.kind} copier (${plan.copier.why}).`,
+    `${plan.totalRecords} records in ${plan.ranges.length} copy range(s), copied from host ${plan.copyHost} with the ${copierOf(plan).kind} copier (${copierOf(plan).why}).`,
     '',
     '| topic | action | partitions | RF | records per partition | configs |',
     '|---|---|---:|---:|---|---|',

@@ -1,7 +1,7 @@
 import { chooseBackupPoint } from '../../../activities/restore';
 import { type BackupPoint } from '../../../src/backup/manifest';
 import { restoreFromBackupInput } from '../../../src/restore/input';
-import { planRestore, renderRestorePlan, type RestoreFacts } from '../../../src/restore/plan';
+import { copierOf, planRestore, renderRestorePlan, type RestoreFacts } from '../../../src/restore/plan';
 
 function point(): BackupPoint {
   const part = (partition: number, start: number, end: number) => ({ partition, sourceStartOffset: start, sourceEndOffset: end, sourceOffsetReached: end, backupStartOffset: start, backupEndOffset: end });
@@ -87,6 +87,10 @@ describe('planRestore', () => {
     expect(text).toContain('| audit | refused (exists on prod; restore into it only with existing: append)');
     expect(text).toContain('- billing: 1 partition(s)');
     expect(text).toContain('copied from host kafka-1 with the librdkafka copier (librdkafka 2.0.2 on kafka-1).');
+    // A plan in the history of a run started before the copier could be chosen: that run copies with Java.
+    const { copier: _none, ...older } = planRestore(input(), facts());
+    expect(copierOf(older)).toEqual({ kind: 'java', why: 'planned before the copier could be chosen' });
+    expect(renderRestorePlan(older, 'prod')).toContain('with the java copier (planned before the copier could be chosen).');
   });
 });
 
