@@ -168,14 +168,27 @@ public class RestoreCopier {
   }
 
   /** Target end offsets as a read_committed reader sees them: what a retried copy finds already written. */
-  private static Map<Integer, Long> targetEnds(Properties target, String topic, List<Range> ranges) {
+  private static Map<Integer, Long> targetEnds(Properties target, String topic, List<Range> ranges) throws InterruptedException {
     try (KafkaConsumer<byte[], byte[]> c = consumer(target, "kafka-runbooks-restore-ends")) {
       List<TopicPartition> tps = new ArrayList<>();
       for (Range r : ranges) tps.add(new TopicPartition(topic, r.partition));
-      Map<TopicPartition, Long> ends = c.endOffsets(tps, Duration.ofSeconds(60));
       Map<Integer, Long> out = new HashMap<>();
-      for (Map.Entry<TopicPartition, Long> e : ends.entrySet()) out.put(e.getKey().partition(), e.getValue());
-      return out;
+      // After an earlier attempt's copier was stopped (RESTORE_SETTLE_MS set by the host command), its last
+      // requests may still be queued in a broker (held back by a quota, say): the ends count only once they
+      // have not moved for that long, or a late write would land after the records this attempt skips.
+      long settleMs = Long.parseLong(System.getenv().getOrDefault("RESTORE_SETTLE_MS", "0"));
+      long started = System.currentTimeMillis();
+      long stableSince = started;
+      long giveUpAt = started + Math.max(settleMs * 10, 300_000L);
+      for (;;) {
+        Map<Integer, Long> now = new HashMap<>();
+        for (Map.Entry<TopicPartition, Long> e : c.endOffsets(tps, Duration.ofSeconds(60)).entrySet()) now.put(e.getKey().partition(), e.getValue());
+        if (!now.equals(out)) stableSince = System.currentTimeMillis();
+        out = now;
+        if (System.currentTimeMillis() - stableSince >= settleMs) return out;
+        if (System.currentTimeMillis() > giveUpAt) throw new IllegalStateException("the target's end offsets kept moving for " + (System.currentTimeMillis() - started) + " ms after the earlier copier stopped: another writer?");
+        Thread.sleep(500);
+      }
     }
   }
 

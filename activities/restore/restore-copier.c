@@ -258,6 +258,8 @@ static rd_kafka_t *client(rd_kafka_type_t type, rd_kafka_conf_t *conf) {
   return rk;
 }
 
+static int read_ends(rd_kafka_t *rk, const char *topic);
+
 /* Target end offsets as a read_committed reader sees them: what a retried copy finds already written. */
 static int target_ends(const char *topic) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
@@ -265,6 +267,34 @@ static int target_ends(const char *topic) {
   apply_settings(conf, 1);
   set(conf, "isolation.level", "read_committed");
   rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, conf);
+  /* After an earlier attempt's copier was stopped (RESTORE_SETTLE_MS set by the host command), its last
+   * requests may still be queued in a broker (held back by a quota, say): the ends count only once they have
+   * not moved for that long, or a late write would land after the records this attempt skips. */
+  const char *settle_env = getenv("RESTORE_SETTLE_MS");
+  int64_t settle_ms = settle_env ? atoll(settle_env) : 0, started = now_ms(), stable_since = started;
+  int64_t give_up_at = started + (settle_ms * 10 > 300000 ? settle_ms * 10 : 300000);
+  int rc = read_ends(rk, topic);
+  while (rc == 0 && settle_ms > 0) {
+    int64_t before[MAX_PARTITIONS];
+    for (int i = 0; i < nparts; i++) before[i] = parts[i].target_end;
+    if (now_ms() - stable_since >= settle_ms) break;
+    if (now_ms() > give_up_at) {
+      emit("FAILED the target's end offsets kept moving for %" PRId64 " ms after the earlier copier stopped: another writer?", now_ms() - started);
+      rc = -1;
+      break;
+    }
+    struct timespec pause = {0, 500 * 1000000};
+    nanosleep(&pause, NULL);
+    rc = read_ends(rk, topic);
+    for (int i = 0; i < nparts && rc == 0; i++)
+      if (parts[i].target_end != before[i]) stable_since = now_ms();
+  }
+  rd_kafka_destroy(rk);
+  return rc;
+}
+
+/* Reads every partition's end offset into parts[].target_end. */
+static int read_ends(rd_kafka_t *rk, const char *topic) {
   int rc = 0;
   for (int i = 0; i < nparts; i++) {
     int64_t lo, hi, deadline = now_ms() + 60000;
@@ -282,7 +312,6 @@ static int target_ends(const char *topic) {
     }
     parts[i].target_end = hi;
   }
-  rd_kafka_destroy(rk);
   return rc;
 }
 

@@ -10,6 +10,13 @@ import { type CopierKind } from './plan';
 /** The directory, private to the SSH user; a directory of that name owned by someone else stops the command. */
 const PRIVATE_DIR = ['d="${TMPDIR:-/tmp}/kafka-runbooks-restore"', 'mkdir -p "$d" && chmod 700 "$d" || exit 3'];
 
+/**
+ * How long a retried copy waits for the target's end offsets to stay put before it trusts them. A request the
+ * stopped copier sent can sit in a broker past its sender's death: a client over its quota has its next request
+ * held back up to the quota window (11 s by default), then it is appended all the same.
+ */
+export const SETTLE_MS = 20_000;
+
 /** Names the librdkafka copier's build: the first 16 hex digits of its source's sha256. */
 export function assertBuildId(buildId: string): void {
   if (!/^[0-9a-f]{16}$/.test(buildId)) throw new Error(`bad copier build id ${buildId}`);
@@ -68,8 +75,11 @@ export function copierCommand(opts: { kind: CopierKind; key: string; sourcePath:
   return [
     ...PRIVATE_DIR,
     `pf="$d/${key}.pid"`,
-    `if [ -s "$pf" ]; then old="$(cat "$pf")"; if grep -qa -- ${key} "/proc/$old/cmdline" 2>/dev/null; then kill -9 "$old"; while kill -0 "$old" 2>/dev/null; do sleep 0.2; done; fi; fi`,
+    // An earlier attempt ran here (its pid file is there): its last requests may still sit in a broker, so the
+    // copier waits for the target's ends to stay put that long before it counts what is written.
+    `settle=0; if [ -s "$pf" ]; then settle=${SETTLE_MS}; old="$(cat "$pf")"; if grep -qa -- ${key} "/proc/$old/cmdline" 2>/dev/null; then kill -9 "$old"; while kill -0 "$old" 2>/dev/null; do sleep 0.2; done; fi; fi`,
     'echo $$ > "$pf"',
+    'export RESTORE_SETTLE_MS="$settle"',
     ...run,
   ].join('; ');
 }

@@ -31,6 +31,9 @@ describe('copier arguments', () => {
     expect(cmd).toMatch(/grep -qa -- restore-[0-9a-f]{16} "\/proc\/\$old\/cmdline".*kill -9 "\$old"; while kill -0/);
     expect(cmd).toContain(`-Dkafka-runbooks.copier=${key} --source 11 -cp '/opt/kafka dir/current/libs/*' /tmp/kafka-runbooks.abc copy orders 'it'\\''s' 0:0:5:0`);
     expect(cmd.indexOf('kill -9')).toBeLessThan(cmd.indexOf('exec java'));
+    // A retry (the pid file is there) makes the copier wait for the target's ends to settle; a first attempt does not.
+    expect(cmd).toContain('settle=0; if [ -s "$pf" ]; then settle=20000; old=');
+    expect(cmd.indexOf('export RESTORE_SETTLE_MS="$settle"')).toBeLessThan(cmd.indexOf('exec java'));
     expect(() => copierCommand({ kind: 'java', key: 'x; rm -rf /', kafkaHome: '/k', sourcePath: '/f', args: [] })).toThrow('bad copier key');
   });
 
