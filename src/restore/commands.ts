@@ -12,8 +12,9 @@ const PRIVATE_DIR = ['d="${TMPDIR:-/tmp}/kafka-runbooks-restore"', 'mkdir -p "$d
 
 /**
  * How long a retried copy waits for the target's end offsets to stay put before it trusts them. A request the
- * stopped copier sent can sit in a broker past its sender's death: a client over its quota has its next request
- * held back up to the quota window (11 s by default), then it is appended all the same.
+ * stopped copier sent can sit in a broker past its sender's death: a client over its byte-rate quota has its
+ * next request held back until its rate is under the quota again (unbounded), then it is appended all the
+ * same. A heuristic: the verification is what catches a request held longer.
  */
 export const SETTLE_MS = 20_000;
 
