@@ -203,7 +203,7 @@ export async function describeLabCluster(bootstrapServers: string[]): Promise<{ 
   }
 }
 
-/** Waits until exactly `brokerIds` are registered; fails early, with the node's log, if a JVM dies. */
+/** Waits until exactly `brokerIds` are registered and each accepts connections; fails early, with the node's log, if a JVM dies. */
 export async function waitForBrokers(bootstrapServers: string[], brokerIds: number[], watch: LabHost[], timeoutMs = STARTUP_TIMEOUT_MS): Promise<string> {
   const want = [...brokerIds].sort((a, b) => a - b).join(',');
   let seen = 'none';
@@ -215,7 +215,10 @@ export async function waitForBrokers(bootstrapServers: string[], brokerIds: numb
       try {
         const c = await describeLabCluster(bootstrapServers);
         seen = c.brokers.map((b) => b.nodeId).sort((a, b) => a - b).join(',') || 'none';
-        return seen === want ? c.clusterId : null;
+        if (seen !== want) return null;
+        // A ZooKeeper-mode broker registers before it accepts connections: registered is not yet reachable.
+        const answering = await Promise.all(c.brokers.map((b) => portAnswers(b.host, b.port)));
+        return answering.every(Boolean) ? c.clusterId : null;
       } catch {
         return null;
       }
