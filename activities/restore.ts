@@ -8,10 +8,10 @@ import { expandHome } from '../src/inventory/load';
 import { type Inventory, type InventoryHost } from '../src/inventory/schema';
 import { scrub } from '../src/redact';
 import { clientProperties, librdkafkaClientProperties, type ResolvedClient } from '../src/restore/client-properties';
-import { copierCommand, nativeCopierProbeCommand, parseNativeProbe } from '../src/restore/commands';
+import { copierCommand, type NativeCopierKind, nativeCopierProbeCommand, parseNativeProbe } from '../src/restore/commands';
 import { type CopierEvent, type CopyPosition, copyArgs, copyRate, describeCopyRate, digestArgs, type DigestPartitionArgs, lineSplitter, parseCopierLine } from '../src/restore/copier';
 import { type RestoreFromBackupParsed, selectedBy } from '../src/restore/input';
-import { type CopierChoice, type CopierKind, type CopyRange, planRestore, type RestorePlan, SETTABLE_GROUP_STATES, type TargetGroup } from '../src/restore/plan';
+import { chooseCopier, type CopierKind, type CopyRange, planRestore, type RestorePlan, SETTABLE_GROUP_STATES, type TargetGroup } from '../src/restore/plan';
 import { type PartitionDigest } from '../src/restore/verify';
 import { readBackupPoints } from './backup';
 import { type ClusterRegistry, kafkaClient } from './clusters';
@@ -24,11 +24,11 @@ export interface RestoreActivityDeps {
   shell: HostShell;
 }
 
-/** The copiers' sources travel to the copy host on stdin (withHostFile). The Java one runs from the host's Kafka jars (and verifies every copy); the C one is built there against librdkafka. */
-const SOURCES = { java: join(__dirname, 'restore', 'RestoreCopier.java'), librdkafka: join(__dirname, 'restore', 'restore-copier.c') };
+/** The copiers' sources travel to the copy host on stdin (withHostFile). The Java one runs from the host's Kafka jars (and verifies every copy); the C ones are built there. */
+const SOURCES = { java: join(__dirname, 'restore', 'RestoreCopier.java'), librdkafka: join(__dirname, 'restore', 'restore-copier.c'), wire: join(__dirname, 'restore', 'wire-copier.c') };
 const sourceText = (kind: CopierKind) => readFileSync(SOURCES[kind], 'utf8');
-/** The librdkafka copier's build on a host is named by its source: a new version is built anew. */
-const nativeBuildId = () => createHash('sha256').update(sourceText('librdkafka')).digest('hex').slice(0, 16);
+/** A C copier's build on a host is named by its source: a new version is built anew. */
+const nativeBuildId = (kind: CopierKind) => createHash('sha256').update(sourceText(kind)).digest('hex').slice(0, 16);
 
 /** A topic to create on the target, as the plan decided. */
 export interface TopicToCreate {
@@ -142,14 +142,15 @@ export function chooseBackupPoint(points: BackupPoint[], input: RestoreFromBacku
   return latest;
 }
 
-/** Activities of restoreFromBackup. Data goes through the copiers (librdkafka or Kafka's Java client) only; kafkajs does admin calls. */
+/** Activities of restoreFromBackup. Data goes through the copiers (wire, librdkafka or Kafka's Java client) only; kafkajs does admin calls. */
 export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps) {
   const copyHostOf = (cluster: string, name: string): InventoryHost => clusters.host(cluster, name);
 
   /** Runs a copier (copy, or the Java one's digest) on the copy host, each stdout line to onEvent; returns its exit code and the last FAILED line. */
   async function runCopier(job: { backupCluster: string; cluster: string; copyHost: string; timeoutMs: number }, kind: CopierKind, key: string, args: string[], onEvent: (e: CopierEvent) => void) {
     const host = copyHostOf(job.cluster, job.copyHost);
-    const properties = kind === 'librdkafka' ? librdkafkaClientProperties : clientProperties;
+    // The C copiers read librdkafka's names (the wire copier only bootstrap servers and security.protocol, and refuses anything else).
+    const properties = kind === 'java' ? clientProperties : librdkafkaClientProperties;
     const stdin = properties('source', resolvedClient(clusters.get(job.backupCluster))) + properties('target', resolvedClient(clusters.get(job.cluster)));
     let failed: string | null = null;
     const lines = lineSplitter((line) => {
@@ -159,22 +160,18 @@ export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps
       onEvent(e);
     });
     const result = await withHostFile(shell, host, sourceText(kind), (sourcePath) =>
-      shell.exec(host, copierCommand({ kind, key, sourcePath, args, kafkaHome: host.kafka.currentLink, buildId: nativeBuildId() }), { timeoutMs: job.timeoutMs, stdin, onStdout: (chunk) => lines.push(chunk) }),
+      shell.exec(host, copierCommand({ kind, key, sourcePath, args, kafkaHome: host.kafka.currentLink, buildId: nativeBuildId(kind) }), { timeoutMs: job.timeoutMs, stdin, onStdout: (chunk) => lines.push(chunk) }),
     );
     lines.end();
-    // Exit 3 with an UNAVAILABLE line: the librdkafka copier could not be built on the host.
+    // Exit 3 with an UNAVAILABLE line: a C copier could not be built on the host, or (wire) cannot serve these clusters.
     const unavailable = result.code === 3 ? /^UNAVAILABLE (.*)$/m.exec(result.stdout)?.[1] : undefined;
-    return { code: result.code, failed: unavailable ? `the librdkafka copier cannot run on ${host.name}: ${unavailable}` : (failed as string | null), unavailable: unavailable !== undefined, stderr: result.stderr };
+    return { code: result.code, failed: unavailable ? `the ${kind} copier cannot run on ${host.name}: ${unavailable}` : (failed as string | null), unavailable: unavailable !== undefined, stderr: result.stderr };
   }
 
-  /** The copier a restore runs: Java when asked; librdkafka when asked (refused if the host cannot build it) or when `auto` finds it builds and runs. */
-  async function chooseCopier(host: InventoryHost, wanted: RestoreFromBackupParsed['copier']): Promise<CopierChoice> {
-    if (wanted === 'java') return { kind: 'java', why: 'copier: java' };
-    const probe = await withHostFile(shell, host, sourceText('librdkafka'), (sourcePath) => shell.exec(host, nativeCopierProbeCommand(sourcePath, nativeBuildId()), { timeoutMs: 180_000 }));
-    const found = parseNativeProbe(probe.code, probe.stdout, scrub(probe.stderr, 400));
-    if (found.available) return { kind: 'librdkafka', why: `librdkafka ${found.version} on ${host.name}${wanted === 'auto' ? ', chosen by copier: auto' : ''}` };
-    if (wanted === 'librdkafka') throw invalidInput(`copier: librdkafka cannot run on copy host ${host.name}: ${found.reason}. Install a C compiler and librdkafka's headers there (Debian: gcc librdkafka-dev), or set copier to java or auto`);
-    return { kind: 'java', why: `copier: auto, and librdkafka cannot run on ${host.name}: ${found.reason}` };
+  /** Builds a C copier on the host (once per source version) and runs it for its version. */
+  async function probe(host: InventoryHost, kind: NativeCopierKind) {
+    const run = await withHostFile(shell, host, sourceText(kind), (sourcePath) => shell.exec(host, nativeCopierProbeCommand(kind, sourcePath, nativeBuildId(kind)), { timeoutMs: 180_000 }));
+    return parseNativeProbe(run.code, run.stdout, scrub(run.stderr, 400));
   }
 
   return {
@@ -184,7 +181,10 @@ export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps
       const target = clusters.get(input.cluster);
       const copyHost = input.copyHost ?? target.hosts.find((h) => h.roles.includes('broker'))?.name;
       if (!copyHost) throw invalidInput(`copyHost: ${input.cluster} has no broker host to run the copier on`);
-      const copier = await chooseCopier(clusters.host(input.cluster, copyHost), input.copier);
+      const host = clusters.host(input.cluster, copyHost);
+      // TLS or SASL on either side rules out the wire copier (PLAINTEXT only).
+      const secured = [input.backupCluster, input.cluster].filter((name) => clusters.get(name).client.tls !== undefined || clusters.get(name).client.sasl !== undefined);
+      const copier = await chooseCopier(input.copier, { host: host.name, secured, probe: (kind) => probe(host, kind) });
       const { points } = await readBackupPoints(kafkaClient(backup), input.sourceCluster ?? input.cluster);
       const point = chooseBackupPoint(points, input);
       const selected = point.topics.filter((t) => selectedBy(input.topics, t.name));
@@ -296,7 +296,7 @@ export function createRestoreActivities({ clusters, shell }: RestoreActivityDeps
         const why = run.failed ?? `the copier exited ${run.code}: ${scrub(run.stderr.split('\n').slice(-5).join(' '), 400)}`;
         if (run.failed && /more than the backup range|truncated or recreated/.test(run.failed)) throw unsafeToProceed(`copy of ${job.range.id} on ${job.copyHost}: ${scrub(run.failed, 400)}`);
         // The host lost what the plan found there (a compiler, librdkafka's headers): a retry cannot bring it back.
-        if (run.unavailable) throw unsafeToProceed(`copy of ${job.range.id} on ${job.copyHost}: ${scrub(why, 400)}; restore it there, or start the restore again with copier: java`);
+        if (run.unavailable) throw unsafeToProceed(`copy of ${job.range.id} on ${job.copyHost}: ${scrub(why, 400)}; restore it there, or start the restore again with copier: ${job.copier === 'wire' ? 'librdkafka or java' : 'java'}`);
         throw new Error(`copy of ${job.range.id} on ${job.copyHost} failed: ${scrub(why, 600)}`);
       }
       const s = summary as { copied: number; bytes: number; ms: number };

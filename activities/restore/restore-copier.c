@@ -148,6 +148,12 @@ static void parse_range(const char *arg, part_t *r) {
     exit(2);
   }
   memset(r, 0, sizeof *r);
+  /* One copy per partition: two would write it twice. */
+  for (int i = 0; i < nparts; i++)
+    if (&parts[i] != r && parts[i].partition == (int32_t)f[0]) {
+      fprintf(stderr, "partition %" PRId64 " given twice\n", f[0]);
+      exit(2);
+    }
   r->partition = (int32_t)f[0];
   r->from = f[1];
   r->to = f[2];

@@ -3,8 +3,8 @@ import { type CopierKind } from './plan';
 
 /**
  * The shell commands that run the copiers on the copy host, and the reading of the librdkafka copier's probe.
- * Pure. Everything lives in one private directory: pid files naming running copiers, and the librdkafka
- * copier built once per source version.
+ * Pure. Everything lives in one private directory: pid files naming running copiers, and the C copiers,
+ * built once per source version.
  */
 
 /** The directory, private to the SSH user; a directory of that name owned by someone else stops the command. */
@@ -18,31 +18,39 @@ const PRIVATE_DIR = ['d="${TMPDIR:-/tmp}/kafka-runbooks-restore"', 'mkdir -p "$d
  */
 export const SETTLE_MS = 20_000;
 
-/** Names the librdkafka copier's build: the first 16 hex digits of its source's sha256. */
+/** Names a C copier's build: the first 16 hex digits of its source's sha256. */
 export function assertBuildId(buildId: string): void {
   if (!/^[0-9a-f]{16}$/.test(buildId)) throw new Error(`bad copier build id ${buildId}`);
 }
 
+/** The copiers built on the copy host from C: the binary's name, the libraries it links, and what to install. */
+export const NATIVE_COPIERS = {
+  wire: { binary: 'wire-copier', libs: '-lz -llz4 -lzstd -lsnappy', packages: 'gcc zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev' },
+  librdkafka: { binary: 'restore-copier', libs: '-lrdkafka', packages: 'gcc librdkafka-dev' },
+} as const;
+export type NativeCopierKind = keyof typeof NATIVE_COPIERS;
+
 /**
- * Builds the librdkafka copier from the source at sourcePath into "$b", unless this version is already built.
+ * Builds a C copier from the source at sourcePath into "$b", unless this version is already built.
  * A build is written under a temporary name and renamed: a concurrent or interrupted build never leaves a
  * half-written binary under the final name. When the host cannot build it, prints one UNAVAILABLE line and exits 3.
  */
-function buildNative(sourcePath: string, buildId: string): string[] {
+function buildNative(kind: NativeCopierKind, sourcePath: string, buildId: string): string[] {
   assertBuildId(buildId);
+  const { binary, libs } = NATIVE_COPIERS[kind];
   return [
-    `b="$d/restore-copier-${buildId}"`,
+    `b="$d/${binary}-${buildId}"`,
     'if [ ! -x "$b" ]; then ' +
       'command -v cc >/dev/null 2>&1 || { echo "UNAVAILABLE no C compiler (cc) on the host"; exit 3; }; ' +
-      `cc -O2 -pthread -x c -o "$b.$$" ${shellQuote(sourcePath)} -lrdkafka 2>"$b.$$.log" || { echo "UNAVAILABLE the build failed: $(tail -c 300 "$b.$$.log" | tr '\\n' ' ')"; rm -f "$b.$$" "$b.$$.log"; exit 3; }; ` +
+      `cc -O2 -pthread -x c -o "$b.$$" ${shellQuote(sourcePath)} ${libs} 2>"$b.$$.log" || { echo "UNAVAILABLE the build failed: $(tail -c 300 "$b.$$.log" | tr '\\n' ' ')"; rm -f "$b.$$" "$b.$$.log"; exit 3; }; ` +
       'rm -f "$b.$$.log"; mv -f "$b.$$" "$b"; ' +
       'fi',
   ];
 }
 
-/** Builds the librdkafka copier if needed and asks it for librdkafka's version: what `copier: auto` decides on. */
-export function nativeCopierProbeCommand(sourcePath: string, buildId: string): string {
-  return [...PRIVATE_DIR, ...buildNative(sourcePath, buildId), '"$b" version'].join('; ');
+/** Builds a C copier if needed and asks it for its version: what `copier: auto` decides on. */
+export function nativeCopierProbeCommand(kind: NativeCopierKind, sourcePath: string, buildId: string): string {
+  return [...PRIVATE_DIR, ...buildNative(kind, sourcePath, buildId), '"$b" version'].join('; ');
 }
 
 export type NativeProbe = { available: true; version: string } | { available: false; reason: string };
@@ -50,9 +58,9 @@ export type NativeProbe = { available: true; version: string } | { available: fa
 /** Reads the probe's outcome: a VERSION line that says ok, else why the copier cannot run on the host. */
 export function parseNativeProbe(code: number | null, stdout: string, stderr: string): NativeProbe {
   const lines = stdout.split('\n').map((l) => l.trim());
-  const version = lines.map((l) => /^VERSION librdkafka=(\S+) (ok|too-old)$/.exec(l)).find((m) => m !== null);
-  if (version?.[1] && version[2] === 'ok' && code === 0) return { available: true, version: version[1] };
-  if (version?.[1]) return { available: false, reason: `librdkafka ${version[1]} there is older than 2.0.2, the oldest measured lossless` };
+  const version = lines.map((l) => /^VERSION (librdkafka|wire)=(\S+) (ok|too-old)$/.exec(l)).find((m) => m !== null);
+  if (version?.[2] && version[3] === 'ok' && code === 0) return { available: true, version: version[2] };
+  if (version?.[2]) return { available: false, reason: `librdkafka ${version[2]} there is older than 2.0.2, the oldest measured lossless` };
   const said = lines.find((l) => l.startsWith('UNAVAILABLE '));
   if (said) return { available: false, reason: said.slice('UNAVAILABLE '.length) };
   const tail = stderr.trim().split('\n').slice(-2).join(' ').slice(0, 300);
@@ -63,15 +71,15 @@ export function parseNativeProbe(code: number | null, stdout: string, stderr: st
  * The command that runs a copier on a host. It first stops any copier an earlier attempt of the same key
  * left running (a worker that died leaves its copier alive on the host): two writers would duplicate records.
  * The pid file names the process; its command line must carry the key, so a recycled pid is never killed.
- * java: RestoreCopier.java from sourcePath, on the host's Kafka jars. librdkafka: restore-copier.c from
- * sourcePath, built first if this version is not yet built there.
+ * java: RestoreCopier.java from sourcePath, on the host's Kafka jars. wire and librdkafka: wire-copier.c or
+ * restore-copier.c from sourcePath, built first if this version is not yet built there.
  */
 export function copierCommand(opts: { kind: CopierKind; key: string; sourcePath: string; args: string[]; kafkaHome: string; buildId?: string }): string {
   const { kind, key, sourcePath, args } = opts;
   if (!/^[a-z0-9-]+$/.test(key)) throw new Error(`bad copier key ${key}`);
   const run =
-    kind === 'librdkafka'
-      ? [...buildNative(sourcePath, opts.buildId ?? ''), `exec "$b" --tag=${key} ${args.map(shellQuote).join(' ')}`]
+    kind !== 'java'
+      ? [...buildNative(kind, sourcePath, opts.buildId ?? ''), `exec "$b" --tag=${key} ${args.map(shellQuote).join(' ')}`]
       : [`exec java -Xmx1g -XX:+UseParallelGC -Dkafka-runbooks.copier=${key} --source 11 -cp ${shellQuote(`${opts.kafkaHome}/libs/*`)} ${shellQuote(sourcePath)} ${args.map(shellQuote).join(' ')}`];
   return [
     ...PRIVATE_DIR,

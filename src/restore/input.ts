@@ -46,13 +46,14 @@ export const restoreFromBackupInput = z
      */
     groupOffsets: z.enum(['checkpoints', 'datetime', 'none']).default('checkpoints'),
     /**
-     * The copier: `librdkafka` (built on the copy host from activities/restore/restore-copier.c; needs a C
-     * compiler and librdkafka's headers there, librdkafka 2.0.2 or newer), `java` (Kafka's Java client, from the
-     * host's Kafka jars), or `auto`: librdkafka when the copy host can build and run it, else Java. The plan
-     * names the copier and why. Both write with acks=all and idempotence; the verification always reads with
-     * Kafka's Java client.
+     * The copier: `wire` (activities/restore/wire-copier.c, built on the copy host: it speaks Kafka's protocol
+     * itself and moves record bytes, the fastest; PLAINTEXT clusters only; needs a C compiler and zlib, lz4, zstd
+     * and snappy headers there), `librdkafka` (restore-copier.c, built there too; needs librdkafka 2.0.2 or
+     * newer and its headers; any security), `java` (Kafka's Java client, from the host's Kafka jars), or `auto`:
+     * the first of these that the clusters' security and the copy host allow. The plan names the copier and why.
+     * All write with acks=all and idempotence; the verification always reads with Kafka's Java client.
      */
-    copier: z.enum(['auto', 'librdkafka', 'java']).default('auto'),
+    copier: z.enum(['auto', 'wire', 'librdkafka', 'java']).default('auto'),
     /** Partitions per copy activity (one copier process each, on the copy host). */
     partitionsPerCopy: wholeNumber(1, 1000).default(8),
     /** Copy activities at once. */

@@ -1,4 +1,6 @@
 import { type BackupPoint } from '../backup/manifest';
+import { invalidInput } from '../errors';
+import { NATIVE_COPIERS, type NativeCopierKind, type NativeProbe } from './commands';
 import { type RestoreFromBackupParsed, selectedBy } from './input';
 
 /**
@@ -35,12 +37,43 @@ export interface RestoreFacts {
   copier: CopierChoice;
 }
 
-export type CopierKind = 'librdkafka' | 'java';
+export type CopierKind = 'wire' | 'librdkafka' | 'java';
 
 /** Which copier the restore runs, and why: what the copy host offered, as the plan shows it. */
 export interface CopierChoice {
   kind: CopierKind;
   why: string;
+}
+
+/**
+ * The copier a restore runs. Asked for by name: that one, or the plan is refused with what is missing. `auto`:
+ * wire when neither cluster uses TLS or SASL (`secured` names those that do) and the host builds it, else
+ * librdkafka when the host builds it, else Java; the reason travels with the choice. `probe` builds a C copier on
+ * the copy host and runs it for its version.
+ */
+export async function chooseCopier(
+  wanted: 'auto' | CopierKind,
+  facts: { host: string; secured: string[]; probe: (kind: NativeCopierKind) => Promise<NativeProbe> },
+): Promise<CopierChoice> {
+  const { host, secured, probe } = facts;
+  if (wanted === 'java') return { kind: 'java', why: 'copier: java' };
+  const skipped: string[] = [];
+  if (wanted === 'wire' || wanted === 'auto') {
+    const uses = `${secured.join(' and ')} ${secured.length > 1 ? 'use' : 'uses'} TLS or SASL`;
+    if (secured.length > 0) {
+      if (wanted === 'wire') throw invalidInput(`copier: wire speaks PLAINTEXT only, and ${uses}; set copier to librdkafka, java or auto`);
+      skipped.push(`wire: ${uses}`);
+    } else {
+      const found = await probe('wire');
+      if (found.available) return { kind: 'wire', why: `wire copier v${found.version} on ${host}${wanted === 'auto' ? ', chosen by copier: auto' : ''}` };
+      if (wanted === 'wire') throw invalidInput(`copier: wire cannot run on copy host ${host}: ${found.reason}. Install a C compiler and the compression libraries' headers there (Debian: ${NATIVE_COPIERS.wire.packages}), or set copier to librdkafka, java or auto`);
+      skipped.push(`wire: ${found.reason}`);
+    }
+  }
+  const found = await probe('librdkafka');
+  if (found.available) return { kind: 'librdkafka', why: `librdkafka ${found.version} on ${host}${wanted === 'auto' ? `, chosen by copier: auto (not ${skipped.join('; ')})` : ''}` };
+  if (wanted === 'librdkafka') throw invalidInput(`copier: librdkafka cannot run on copy host ${host}: ${found.reason}. Install a C compiler and librdkafka's headers there (Debian: ${NATIVE_COPIERS.librdkafka.packages}), or set copier to java or auto`);
+  return { kind: 'java', why: `copier: auto, and neither C copier can run on ${host}: ${[...skipped, `librdkafka: ${found.reason}`].join('; ')}` };
 }
 
 /** The plan's copier; a plan from before there was a choice ran the Java copier. */

@@ -62,7 +62,7 @@ export class FakeRestoreWorld {
           targetGroups: [...this.groups].map(([groupId, state]) => ({ groupId, state })),
           cutOffsets: null,
           copyHost: 'kafka-1',
-          copier: input.copier === 'java' ? { kind: 'java', why: 'copier: java' } : { kind: 'librdkafka', why: 'librdkafka 2.0.2 on kafka-1' },
+          copier: input.copier === 'java' ? { kind: 'java', why: 'copier: java' } : input.copier === 'librdkafka' ? { kind: 'librdkafka', why: 'librdkafka 2.0.2 on kafka-1' } : { kind: 'wire', why: 'wire copier v1 on kafka-1, chosen by copier: auto' },
         });
       },
       createRestoreTopics: async (_c, topics) => {

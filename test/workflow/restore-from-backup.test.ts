@@ -51,7 +51,7 @@ describe('restoreFromBackup on fakes', () => {
     // Checkpoint 7 on partition 0 maps to target offset 7; no checkpoint on partition 1: from the start, never skipped.
     expect(world.committed.get('billing')).toEqual({ 'orders/0': 7, 'orders/1': 0 });
     // Every copy runs the copier the plan chose (shown at the gate).
-    expect(world.copiers).toEqual(['librdkafka']);
+    expect(world.copiers).toEqual(['wire']);
   });
 
   test('copier: java in the input reaches every copy attempt, retries included', async () => {

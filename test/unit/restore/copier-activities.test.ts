@@ -1,5 +1,5 @@
 /**
- * The restore activities' side of the librdkafka copier, over a fake SSH layer: `copier: librdkafka` on a host
+ * The restore activities' side of the C copiers, over a fake SSH layer: `copier: librdkafka` on a host
  * that cannot build it is refused at the plan, before anything changes; a host that loses what the plan found
  * there stops the copy as unsafe (a retry cannot bring a compiler back); the copy runs the copier the plan chose.
  */
@@ -44,7 +44,7 @@ test('copier: librdkafka on a host that cannot build it is refused at the plan, 
   expect(shell.commands.find((c) => c.includes('restore-copier-'))).toMatch(/"\$b" version$/);
 });
 
-const job = (copier?: 'librdkafka' | 'java') => ({
+const job = (copier?: 'wire' | 'librdkafka' | 'java') => ({
   backupCluster: 'bak',
   cluster: 'prod',
   copyHost: 'kafka-1',
@@ -63,9 +63,18 @@ test('a copy whose host lost the librdkafka copier since the plan stops as unsaf
   });
 });
 
+test('a copy whose host can no longer run the wire copier stops as unsafe, naming the other copiers', async () => {
+  const plaintextOnly: CommandResult = { code: 3, stdout: 'UNAVAILABLE the target cluster is reached with ssl; this copier speaks PLAINTEXT only', stderr: '' };
+  const acts = createRestoreActivities({ clusters, shell: new FakeCopyHost(plaintextOnly) });
+  await expect(new MockActivityEnvironment({}, quiet).run(() => acts.copyRestoreRange(job('wire')))).rejects.toMatchObject({
+    type: 'UnsafeToProceed',
+    message: 'copy of orders[0] on kafka-1: the wire copier cannot run on kafka-1: the target cluster is reached with ssl; this copier speaks PLAINTEXT only; restore it there, or start the restore again with copier: librdkafka or java',
+  });
+});
+
 test('the copy runs the copier the plan chose, and Java for a job planned before there was a choice', async () => {
   const done: CommandResult = { code: 0, stdout: 'START 0 from=0 to=10 skip=0\nDONE 0 src=10 tgt=10 copied=10 bytes=100\nSUMMARY copied=10 bytes=100 ms=5\n', stderr: '' };
-  for (const [copier, runs] of [['librdkafka', /exec "\$b" --tag=restore-0123456789abcdef copy orders orders 0:0:10:0$/], [undefined, /exec java .*-Dkafka-runbooks\.copier=restore-0123456789abcdef .* copy orders orders 0:0:10:0$/]] as const) {
+  for (const [copier, runs] of [['wire', /b="\$d\/wire-copier-[0-9a-f]{16}".*exec "\$b" --tag=restore-0123456789abcdef copy orders orders 0:0:10:0$/], ['librdkafka', /b="\$d\/restore-copier-[0-9a-f]{16}".*exec "\$b" --tag=restore-0123456789abcdef copy orders orders 0:0:10:0$/], [undefined, /exec java .*-Dkafka-runbooks\.copier=restore-0123456789abcdef .* copy orders orders 0:0:10:0$/]] as const) {
     const shell = new FakeCopyHost(done);
     const acts = createRestoreActivities({ clusters, shell });
     const r = await new MockActivityEnvironment({}, quiet).run(() => acts.copyRestoreRange(job(copier)));

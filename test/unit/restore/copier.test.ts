@@ -46,11 +46,15 @@ describe('copier arguments', () => {
     expect(cmd).toMatch(new RegExp(`exec "\\$b" --tag=${key} copy o o 0:0:5:0$`));
     expect(cmd.indexOf('kill -9')).toBeLessThan(cmd.indexOf('exec "$b"'));
     expect(() => copierCommand({ kind: 'librdkafka', key, kafkaHome: '/k', sourcePath: '/f', buildId: '../x', args: [] })).toThrow('bad copier build id');
-    expect(nativeCopierProbeCommand('/tmp/src', '0123456789abcdef')).toMatch(/; "\$b" version$/);
+    expect(nativeCopierProbeCommand('librdkafka', '/tmp/src', '0123456789abcdef')).toMatch(/; "\$b" version$/);
+    const wire = copierCommand({ kind: 'wire', key, kafkaHome: '/k', sourcePath: '/tmp/w.c', buildId: '0123456789abcdef', args: ['copy', 'o', 'o', '0:0:5:0'] });
+    expect(wire).toContain('b="$d/wire-copier-0123456789abcdef"');
+    expect(wire).toContain(`cc -O2 -pthread -x c -o "$b.$$" /tmp/w.c -lz -llz4 -lzstd -lsnappy`);
   });
 
   test('the probe: a VERSION line that says ok, else the reason the host cannot run the librdkafka copier', () => {
     expect(parseNativeProbe(0, 'VERSION librdkafka=2.0.2 ok\n', '')).toEqual({ available: true, version: '2.0.2' });
+    expect(parseNativeProbe(0, 'VERSION wire=1 ok\n', '')).toEqual({ available: true, version: '1' });
     expect(parseNativeProbe(1, 'VERSION librdkafka=1.6.0 too-old\n', '')).toEqual({ available: false, reason: 'librdkafka 1.6.0 there is older than 2.0.2, the oldest measured lossless' });
     expect(parseNativeProbe(3, 'UNAVAILABLE no C compiler (cc) on the host\n', '')).toEqual({ available: false, reason: 'no C compiler (cc) on the host' });
     expect(parseNativeProbe(126, '', 'bash: /tmp/kafka-runbooks-restore/restore-copier-x: Permission denied\n')).toEqual({ available: false, reason: 'the built copier does not run there (exit 126: bash: /tmp/kafka-runbooks-restore/restore-copier-x: Permission denied; a noexec TMPDIR?)' });

@@ -1,7 +1,8 @@
 import { chooseBackupPoint } from '../../../activities/restore';
 import { type BackupPoint } from '../../../src/backup/manifest';
 import { restoreFromBackupInput } from '../../../src/restore/input';
-import { copierOf, planRestore, renderRestorePlan, type RestoreFacts } from '../../../src/restore/plan';
+import { type NativeCopierKind, type NativeProbe } from '../../../src/restore/commands';
+import { chooseCopier, copierOf, planRestore, renderRestorePlan, type RestoreFacts } from '../../../src/restore/plan';
 
 function point(): BackupPoint {
   const part = (partition: number, start: number, end: number) => ({ partition, sourceStartOffset: start, sourceEndOffset: end, sourceOffsetReached: end, backupStartOffset: start, backupEndOffset: end });
@@ -116,5 +117,59 @@ describe('which backup point', () => {
     expect(chooseBackupPoint(points, input()).id).toBe('2026-11-30T02:00:00Z');
     expect(() => chooseBackupPoint(points, input({ backupPoint: 'nope' }))).toThrow('backupPoint: no backup point "nope" on bak');
     expect(() => chooseBackupPoint([], input())).toThrow('no backup point of prod on bak');
+  });
+});
+
+describe('the copier choice', () => {
+  const probes = (answers: Partial<Record<NativeCopierKind, NativeProbe>>) => {
+    const asked: NativeCopierKind[] = [];
+    const probe = async (kind: NativeCopierKind) => {
+      asked.push(kind);
+      return answers[kind] ?? { available: false, reason: 'not probed in this test' };
+    };
+    return { asked, probe };
+  };
+  const builds = { available: true, version: '1' } as const;
+  const noCompression = { available: false, reason: 'the build failed: zstd.h: No such file' } as const;
+
+  test('auto on PLAINTEXT clusters: the wire copier when the host builds it, without probing librdkafka', async () => {
+    const { asked, probe } = probes({ wire: builds });
+    expect(await chooseCopier('auto', { host: 'kafka-1', secured: [], probe })).toEqual({ kind: 'wire', why: 'wire copier v1 on kafka-1, chosen by copier: auto' });
+    expect(asked).toEqual(['wire']);
+  });
+
+  test('auto: TLS or SASL on a side skips the wire copier without building it; a host without its headers falls to librdkafka; the reasons are named', async () => {
+    const secured = probes({ wire: builds, librdkafka: { available: true, version: '2.0.2' } });
+    expect(await chooseCopier('auto', { host: 'kafka-1', secured: ['prod'], probe: secured.probe })).toEqual({ kind: 'librdkafka', why: 'librdkafka 2.0.2 on kafka-1, chosen by copier: auto (not wire: prod uses TLS or SASL)' });
+    expect(secured.asked).toEqual(['librdkafka']);
+    const headers = probes({ wire: noCompression, librdkafka: { available: true, version: '2.0.2' } });
+    expect((await chooseCopier('auto', { host: 'kafka-1', secured: [], probe: headers.probe })).why).toBe('librdkafka 2.0.2 on kafka-1, chosen by copier: auto (not wire: the build failed: zstd.h: No such file)');
+    const neither = probes({ wire: noCompression, librdkafka: { available: false, reason: 'no C compiler (cc) on the host' } });
+    expect(await chooseCopier('auto', { host: 'kafka-1', secured: [], probe: neither.probe })).toEqual({
+      kind: 'java',
+      why: 'copier: auto, and neither C copier can run on kafka-1: wire: the build failed: zstd.h: No such file; librdkafka: no C compiler (cc) on the host',
+    });
+  });
+
+  test('copier: wire is refused at the plan on a TLS or SASL cluster, and on a host that cannot build it, naming the field and what to do', async () => {
+    const { asked, probe } = probes({ wire: builds });
+    await expect(chooseCopier('wire', { host: 'kafka-1', secured: ['bak', 'prod'], probe })).rejects.toMatchObject({
+      type: 'InvalidInput',
+      message: 'copier: wire speaks PLAINTEXT only, and bak and prod use TLS or SASL; set copier to librdkafka, java or auto',
+    });
+    expect(asked).toEqual([]);
+    await expect(chooseCopier('wire', { host: 'kafka-1', secured: [], probe: probes({ wire: noCompression }).probe })).rejects.toMatchObject({
+      type: 'InvalidInput',
+      message: expect.stringMatching(/^copier: wire cannot run on copy host kafka-1: the build failed: zstd\.h: No such file\. Install .*\(Debian: gcc zlib1g-dev liblz4-dev libzstd-dev libsnappy-dev\)/),
+    });
+  });
+
+  test('copier: java asks the host nothing; copier: librdkafka never tries the wire copier', async () => {
+    const java = probes({});
+    expect(await chooseCopier('java', { host: 'kafka-1', secured: [], probe: java.probe })).toEqual({ kind: 'java', why: 'copier: java' });
+    expect(java.asked).toEqual([]);
+    const rd = probes({ wire: builds, librdkafka: { available: true, version: '2.3.0' } });
+    expect(await chooseCopier('librdkafka', { host: 'kafka-1', secured: [], probe: rd.probe })).toEqual({ kind: 'librdkafka', why: 'librdkafka 2.3.0 on kafka-1' });
+    expect(rd.asked).toEqual(['librdkafka']);
   });
 });
