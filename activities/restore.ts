@@ -8,7 +8,7 @@ import { expandHome } from '../src/inventory/load';
 import { type Inventory, type InventoryHost } from '../src/inventory/schema';
 import { scrub } from '../src/redact';
 import { clientProperties, librdkafkaClientProperties, type ResolvedClient } from '../src/restore/client-properties';
-import { copierCommand, type NativeCopierKind, nativeCopierProbeCommand, parseNativeProbe } from '../src/restore/commands';
+import { copierCommand, type NativeCopierKind, nativeCopierProbeCommand, parseNativeProbe, withCommonHeader } from '../src/restore/commands';
 import { type CopierEvent, type CopyPosition, copyArgs, copyRate, describeCopyRate, digestArgs, type DigestPartitionArgs, lineSplitter, parseCopierLine } from '../src/restore/copier';
 import { type RestoreFromBackupParsed, selectedBy } from '../src/restore/input';
 import { chooseCopier, type CopierKind, type CopyRange, planRestore, type RestorePlan, SETTABLE_GROUP_STATES, type TargetGroup } from '../src/restore/plan';
@@ -26,7 +26,8 @@ export interface RestoreActivityDeps {
 
 /** The copiers' sources travel to the copy host on stdin (withHostFile). The Java one runs from the host's Kafka jars (and verifies every copy); the C ones are built there. */
 const SOURCES = { java: join(__dirname, 'restore', 'RestoreCopier.java'), librdkafka: join(__dirname, 'restore', 'restore-copier.c'), wire: join(__dirname, 'restore', 'wire-copier.c') };
-const sourceText = (kind: CopierKind) => readFileSync(SOURCES[kind], 'utf8');
+const COMMON_HEADER = join(__dirname, 'restore', 'copier-common.h');
+const sourceText = (kind: CopierKind) => (kind === 'java' ? readFileSync(SOURCES[kind], 'utf8') : withCommonHeader(readFileSync(SOURCES[kind], 'utf8'), readFileSync(COMMON_HEADER, 'utf8')));
 /** A C copier's build on a host is named by its source: a new version is built anew. */
 const nativeBuildId = (kind: CopierKind) => createHash('sha256').update(sourceText(kind)).digest('hex').slice(0, 16);
 

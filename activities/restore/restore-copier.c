@@ -26,32 +26,21 @@
  * The verification stays on Kafka's Java client (RestoreCopier.java digest): the copy is checked by another
  * implementation than the one that wrote it.
  */
-#include <errno.h>
-#include <pthread.h>
-#include <unistd.h>
-#include <inttypes.h>
 #include <malloc.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include <unistd.h>
 #include <librdkafka/rdkafka.h>
+
+static void usage(void);
+#include "copier-common.h"
 
 /* The oldest librdkafka measured lossless on the lab (acks=all, idempotent, a rolling restart). */
 #define MIN_RDKAFKA_VERSION 0x020002ff
-#define MAX_PARTITIONS 4096
 #define BATCH 4096
 #define MAX_WORKERS 16
 
 typedef struct {
-  int32_t partition;
-  int64_t from, to, base, hint_src, hint_tgt;
-  /* Source records still to skip: already copied by an earlier attempt. */
-  int64_t skip;
-  /* The acknowledged prefix: next source offset, next target offset. */
-  int64_t acked_src, acked_tgt;
-  int64_t target_end, copied, copied_before, sent, bytes;
+  range_t r;
+  int64_t sent;
   int reading, started;
   /* A record of this partition failed: nothing after it counts as acknowledged. */
   int broken;
@@ -60,120 +49,20 @@ typedef struct {
 
 static part_t parts[MAX_PARTITIONS];
 static int nparts;
-static char failure[1024];
 static int64_t stall_ms = 120000;
 /* Workers, each with its own consumer and producer (RESTORE_WORKERS, 1 to 16). */
 static int workers_wanted = 4;
 
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* One whole line per call, whichever thread prints. */
-static void emit(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  flockfile(stdout);
-  vfprintf(stdout, fmt, ap);
-  fputc('\n', stdout);
-  fflush(stdout);
-  funlockfile(stdout);
-  va_end(ap);
-}
-
-static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
-static int failed_flag;
-
-/* Set by the first failure, in any worker: every worker stops. */
-static int aborted(void) {
-  return __atomic_load_n(&failed_flag, __ATOMIC_ACQUIRE);
-}
-
-/* The first failure wins; newlines never reach the output line. */
-static void fail(const char *fmt, ...) {
-  pthread_mutex_lock(&failure_lock);
-  if (!failure[0]) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(failure, sizeof failure, fmt, ap);
-    va_end(ap);
-    for (char *c = failure; *c; c++)
-      if (*c == '\n' || *c == '\r') *c = ' ';
-    __atomic_store_n(&failed_flag, 1, __ATOMIC_RELEASE);
-  }
-  pthread_mutex_unlock(&failure_lock);
-}
 
 static part_t *part_of(int32_t p) {
   for (int i = 0; i < nparts; i++)
-    if (parts[i].partition == p) return &parts[i];
+    if (parts[i].r.partition == p) return &parts[i];
   return NULL;
-}
-
-static void progress(const char *kind, part_t *s) {
-  emit("%s %" PRId32 " src=%" PRId64 " tgt=%" PRId64 " copied=%" PRId64 " bytes=%" PRId64, kind, s->partition, s->acked_src, s->acked_tgt, s->copied, s->bytes);
 }
 
 static void usage(void) {
   fprintf(stderr, "usage: restore-copier [--tag=KEY] copy SOURCE_TOPIC TARGET_TOPIC P:FROM:TO:BASE[:HINTSRC:HINTTGT] ... | version\n");
   exit(2);
-}
-
-static int parse_i64(const char *s, int64_t *out) {
-  char *end;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (errno || end == s || *end) return -1;
-  *out = v;
-  return 0;
-}
-
-static void parse_range(const char *arg, part_t *r) {
-  char buf[256];
-  int64_t f[6];
-  int n = 0;
-  if (strlen(arg) >= sizeof buf) usage();
-  strcpy(buf, arg);
-  for (char *tok = strtok(buf, ":"); tok; tok = strtok(NULL, ":")) {
-    if (n == 6 || parse_i64(tok, &f[n])) {
-      fprintf(stderr, "bad range %s\n", arg);
-      exit(2);
-    }
-    n++;
-  }
-  if ((n != 4 && n != 6) || f[0] < 0 || f[0] > INT32_MAX || f[1] < 0 || f[2] < f[1] || f[3] < 0) {
-    fprintf(stderr, "bad range %s\n", arg);
-    exit(2);
-  }
-  memset(r, 0, sizeof *r);
-  /* One copy per partition: two would write it twice. */
-  for (int i = 0; i < nparts; i++)
-    if (&parts[i] != r && parts[i].partition == (int32_t)f[0]) {
-      fprintf(stderr, "partition %" PRId64 " given twice\n", f[0]);
-      exit(2);
-    }
-  r->partition = (int32_t)f[0];
-  r->from = f[1];
-  r->to = f[2];
-  r->base = f[3];
-  r->hint_src = n == 6 ? f[4] : -1;
-  r->hint_tgt = n == 6 ? f[5] : -1;
-}
-
-/* Java-properties escapes, as the activity writes them: \\ \n \r and a leading "\ ". */
-static void unescape(char *s) {
-  char *w = s;
-  for (char *r = s; *r; r++) {
-    if (*r == '\\' && r[1]) {
-      r++;
-      *w++ = *r == 'n' ? '\n' : *r == 'r' ? '\r' : *r;
-    } else {
-      *w++ = *r;
-    }
-  }
-  *w = 0;
 }
 
 static void set(rd_kafka_conf_t *conf, const char *name, const char *value) {
@@ -234,10 +123,10 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     if (s) s->broken = 1;
   } else if (s && !s->broken) {
     /* Reports of one partition come in send order (idempotent producer): this is the acknowledged prefix. */
-    s->acked_src = in->offset + 1;
-    s->acked_tgt = m->offset + 1;
-    s->copied++;
-    s->bytes += (int64_t)in->len + (int64_t)in->key_len;
+    s->r.acked_src = in->offset + 1;
+    s->r.acked_tgt = m->offset + 1;
+    s->r.copied++;
+    s->r.bytes += (int64_t)in->len + (int64_t)in->key_len;
   }
   rd_kafka_message_destroy(in);
 }
@@ -265,36 +154,21 @@ static rd_kafka_t *client(rd_kafka_type_t type, rd_kafka_conf_t *conf) {
 }
 
 static int read_ends(rd_kafka_t *rk, const char *topic);
+struct ends_ctx {
+  rd_kafka_t *rk;
+  const char *topic;
+};
+static int read_ends_of(void *ctx) { return read_ends(((struct ends_ctx *)ctx)->rk, ((struct ends_ctx *)ctx)->topic); }
 
-/* Target end offsets as a read_committed reader sees them: what a retried copy finds already written. */
+/* Target end offsets as a read_committed reader sees them (settled): what a retried copy finds already written. */
 static int target_ends(const char *topic) {
   rd_kafka_conf_t *conf = rd_kafka_conf_new();
   set(conf, "client.id", "kafka-runbooks-restore-ends");
   apply_settings(conf, 1);
   set(conf, "isolation.level", "read_committed");
   rd_kafka_t *rk = client(RD_KAFKA_CONSUMER, conf);
-  /* After an earlier attempt's copier was stopped (RESTORE_SETTLE_MS set by the host command), its last
-   * requests may still be queued in a broker (held back by a quota, say): the ends count only once they have
-   * not moved for that long, or a late write would land after the records this attempt skips. */
-  const char *settle_env = getenv("RESTORE_SETTLE_MS");
-  int64_t settle_ms = settle_env ? atoll(settle_env) : 0, started = now_ms(), stable_since = started;
-  int64_t give_up_at = started + (settle_ms * 10 > 300000 ? settle_ms * 10 : 300000);
-  int rc = read_ends(rk, topic);
-  while (rc == 0 && settle_ms > 0) {
-    int64_t before[MAX_PARTITIONS];
-    for (int i = 0; i < nparts; i++) before[i] = parts[i].target_end;
-    if (now_ms() - stable_since >= settle_ms) break;
-    if (now_ms() > give_up_at) {
-      emit("FAILED the target's end offsets kept moving for %" PRId64 " ms after the earlier copier stopped: another writer?", now_ms() - started);
-      rc = -1;
-      break;
-    }
-    struct timespec pause = {0, 500 * 1000000};
-    nanosleep(&pause, NULL);
-    rc = read_ends(rk, topic);
-    for (int i = 0; i < nparts && rc == 0; i++)
-      if (parts[i].target_end != before[i]) stable_since = now_ms();
-  }
+  struct ends_ctx ctx = {rk, topic};
+  int rc = settled_target_ends(read_ends_of, &ctx);
   rd_kafka_destroy(rk);
   return rc;
 }
@@ -306,24 +180,23 @@ static int read_ends(rd_kafka_t *rk, const char *topic) {
     int64_t lo, hi, deadline = now_ms() + 60000;
     rd_kafka_resp_err_t err;
     /* A leader that moves or a topic just created answers with a retriable error for a while. */
-    while ((err = rd_kafka_query_watermark_offsets(rk, topic, parts[i].partition, &lo, &hi, 10000)) && now_ms() < deadline) {
-      fprintf(stderr, "partition %" PRId32 " end offset: %s, retrying\n", parts[i].partition, rd_kafka_err2str(err));
-      struct timespec pause = {0, 500 * 1000000};
-      nanosleep(&pause, NULL);
+    while ((err = rd_kafka_query_watermark_offsets(rk, topic, parts[i].r.partition, &lo, &hi, 10000)) && now_ms() < deadline) {
+      fprintf(stderr, "partition %" PRId32 " end offset: %s, retrying\n", parts[i].r.partition, rd_kafka_err2str(err));
+      sleep_ms(500);
     }
     if (err) {
-      emit("FAILED %" PRId32 " reading the target's end offset: %s", parts[i].partition, rd_kafka_err2str(err));
+      emit("FAILED %" PRId32 " reading the target's end offset: %s", parts[i].r.partition, rd_kafka_err2str(err));
       rc = -1;
       break;
     }
-    parts[i].target_end = hi;
+    parts[i].r.target_end = hi;
   }
   return rc;
 }
 
 static void stop_reading(rd_kafka_topic_t *in_topic, part_t *s) {
   s->reading = 0;
-  if (s->started) rd_kafka_consume_stop(in_topic, s->partition);
+  if (s->started) rd_kafka_consume_stop(in_topic, s->r.partition);
   s->started = 0;
 }
 
@@ -350,8 +223,8 @@ static void *copy_share(void *arg) {
   int reading = 0;
   for (int i = 0; i < w->n; i++) {
     part_t *s = w->parts[i];
-    if (rd_kafka_consume_start_queue(in_topic, s->partition, s->acked_src, queue) == -1) {
-      fail("%" PRId32 " cannot start reading the source: %s", s->partition, rd_kafka_err2str(rd_kafka_last_error()));
+    if (rd_kafka_consume_start_queue(in_topic, s->r.partition, s->r.acked_src, queue) == -1) {
+      fail("%" PRId32 " cannot start reading the source: %s", s->r.partition, rd_kafka_err2str(rd_kafka_last_error()));
       break;
     }
     s->started = 1;
@@ -372,7 +245,7 @@ static void *copy_share(void *arg) {
       }
       if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         /* The source's end: at or past TO the range is read (its tail may be transaction markers, never delivered). */
-        if (m->offset >= s->to) {
+        if (m->offset >= s->r.to) {
           stop_reading(in_topic, s);
           reading--;
         }
@@ -380,22 +253,22 @@ static void *copy_share(void *arg) {
         continue;
       }
       if (m->err) {
-        fail("%" PRId32 " reading the source: %s", s->partition, rd_kafka_message_errstr(m));
+        fail("%" PRId32 " reading the source: %s", s->r.partition, rd_kafka_message_errstr(m));
         rd_kafka_message_destroy(m);
         continue;
       }
-      if (m->offset >= s->to) {
+      if (m->offset >= s->r.to) {
         stop_reading(in_topic, s);
         reading--;
         rd_kafka_message_destroy(m);
         continue;
       }
       s->last_progress_ms = now;
-      if (s->skip > 0) {
-        if (--s->skip == 0) {
+      if (s->r.skip > 0) {
+        if (--s->r.skip == 0) {
           /* Everything up to here is already on the target: the acknowledged prefix starts after it. */
-          s->acked_src = m->offset + 1;
-          s->acked_tgt = s->target_end;
+          s->r.acked_src = m->offset + 1;
+          s->r.acked_tgt = s->r.target_end;
         }
         rd_kafka_message_destroy(m);
         continue;
@@ -428,18 +301,18 @@ static void *copy_share(void *arg) {
     for (int i = 0; i < w->n; i++) {
       part_t *s = w->parts[i];
       if (s->reading && now - s->last_progress_ms > stall_ms)
-        fail("%" PRId32 " the source delivered nothing for %" PRId64 " ms short of %" PRId64 " (acknowledged up to %" PRId64 ")", s->partition, stall_ms, s->to, s->acked_src);
+        fail("%" PRId32 " the source delivered nothing for %" PRId64 " ms short of %" PRId64 " (acknowledged up to %" PRId64 ")", s->r.partition, stall_ms, s->r.to, s->r.acked_src);
     }
     /* Progress comes from the thread that runs this producer's delivery reports: each pair printed is consistent. */
     if (now - last_progress >= 1000) {
       last_progress = now;
-      for (int i = 0; i < w->n; i++) progress("PROGRESS", w->parts[i]);
+      for (int i = 0; i < w->n; i++) progress("PROGRESS", &w->parts[i]->r);
     }
   }
   for (int i = 0; i < w->n; i++) {
     part_t *s = w->parts[i];
     if (s->started) stop_reading(in_topic, s);
-    if (!aborted() && s->skip > 0) fail("%" PRId32 " the target holds %" PRId64 " records more than the backup range: another writer?", s->partition, s->skip);
+    if (!aborted() && s->r.skip > 0) fail("%" PRId32 " the target holds %" PRId64 " records more than the backup range: another writer?", s->r.partition, s->r.skip);
   }
   /* Whatever the consumer had queued is not copied: free it. */
   ssize_t n;
@@ -452,14 +325,14 @@ static void *copy_share(void *arg) {
     rd_kafka_poll(out, 100);
     if (now_ms() - last_progress >= 1000) {
       last_progress = now_ms();
-      for (int i = 0; i < w->n; i++) progress("PROGRESS", w->parts[i]);
+      for (int i = 0; i < w->n; i++) progress("PROGRESS", &w->parts[i]->r);
     }
   }
   if (!aborted() && rd_kafka_outq_len(out) > 0) fail("%d records unacknowledged after the delivery timeout", rd_kafka_outq_len(out));
   for (int i = 0; i < w->n; i++) {
     part_t *s = w->parts[i];
-    if (!aborted() && s->copied != s->copied_before + s->sent)
-      fail("%" PRId32 " sent %" PRId64 " records but %" PRId64 " were acknowledged", s->partition, s->sent, s->copied - s->copied_before);
+    if (!aborted() && s->r.copied != s->r.copied_before + s->sent)
+      fail("%" PRId32 " sent %" PRId64 " records but %" PRId64 " were acknowledged", s->r.partition, s->sent, s->r.copied - s->r.copied_before);
   }
   if (aborted()) {
     /* Whatever is still in flight may or may not land; a retry counts what did, from the target's end. The
@@ -499,7 +372,7 @@ int main(int argc, char **argv) {
   }
   const char *source_topic = argv[2], *target_topic = argv[3];
   if (argc - 4 > MAX_PARTITIONS) usage();
-  for (int i = 4; i < argc; i++) parse_range(argv[i], &parts[nparts++]);
+  for (int i = 4; i < argc; i++) parse_range(argv[i], &parts[nparts++].r);
   const char *stall = getenv("RESTORE_STALL_MS");
   if (stall) stall_ms = atoll(stall);
   const char *workers_env = getenv("RESTORE_WORKERS");
@@ -539,31 +412,11 @@ int main(int argc, char **argv) {
   int reading = 0;
   for (int i = 0; i < nparts; i++) {
     part_t *s = &parts[i];
-    int64_t start_src = s->from, start_tgt = s->base;
-    /* A hint is only a shortcut: it must lie within what the target holds now. */
-    if (s->hint_src >= s->from && s->hint_tgt >= s->base && s->hint_tgt <= s->target_end) {
-      start_src = s->hint_src;
-      start_tgt = s->hint_tgt;
-    }
-    if (s->target_end < start_tgt) {
-      emit("FAILED %" PRId32 " the target partition ends at %" PRId64 ", before this restore's first record at %" PRId64 ": it was truncated or recreated", s->partition, s->target_end, s->base);
-      return 1;
-    }
-    s->skip = s->target_end - start_tgt;
-    s->acked_src = start_src;
-    s->acked_tgt = start_tgt;
-    s->copied = s->copied_before = s->target_end - s->base;
+    int started_range = start_range(&s->r);
+    if (started_range < 0) return 1;
     s->last_progress_ms = now_ms();
-    emit("START %" PRId32 " from=%" PRId64 " to=%" PRId64 " skip=%" PRId64, s->partition, start_src, s->to, s->skip);
-    if (start_src >= s->to) {
-      if (s->skip > 0) {
-        emit("FAILED %" PRId32 " the target holds %" PRId64 " records more than the backup range: another writer?", s->partition, s->skip);
-        return 1;
-      }
-      continue;
-    }
-    s->reading = 1;
-    reading++;
+    s->reading = started_range;
+    reading += started_range;
   }
 
   set(source, "isolation.level", "read_committed");
@@ -602,17 +455,17 @@ int main(int argc, char **argv) {
   int64_t copied = 0, bytes = 0;
   for (int i = 0; i < nparts; i++) {
     part_t *s = &parts[i];
-    copied += s->copied;
-    bytes += s->bytes;
+    copied += s->r.copied;
+    bytes += s->r.bytes;
   }
   if (aborted()) {
-    for (int i = 0; i < nparts; i++) progress("PROGRESS", &parts[i]);
+    for (int i = 0; i < nparts; i++) progress("PROGRESS", &parts[i].r);
     emit("FAILED %s", failure);
     /* Nothing waits for the in-flight requests: the process ends (exit, not the clients' orderly close). */
     fflush(stdout);
     _exit(1);
   }
-  for (int i = 0; i < nparts; i++) progress("DONE", &parts[i]);
+  for (int i = 0; i < nparts; i++) progress("DONE", &parts[i].r);
   emit("SUMMARY copied=%" PRId64 " bytes=%" PRId64 " ms=%" PRId64, copied, bytes, now_ms() - started);
   return 0;
 }

@@ -37,29 +37,23 @@
  * The verification stays on Kafka's Java client (RestoreCopier.java digest).
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <inttypes.h>
 #include <lz4frame.h>
 #include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
 #include <snappy-c.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
 
+static void usage(void);
+#include "copier-common.h"
+
 #define WIRE_VERSION 1
-#define MAX_PARTITIONS 4096
 #define MAX_WORKERS 16
 #define MAX_BROKERS 256
 /* The broker keeps the last 5 batches of each producer and partition for recognising a batch sent again. */
@@ -74,50 +68,6 @@
 #define REQUEST_TIMEOUT_MS 30000
 
 /* ---------- output and failure ---------- */
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms) {
-  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000};
-  nanosleep(&t, NULL);
-}
-
-/* One whole line per call, whichever thread prints. */
-static void emit(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  flockfile(stdout);
-  vfprintf(stdout, fmt, ap);
-  fputc('\n', stdout);
-  fflush(stdout);
-  funlockfile(stdout);
-  va_end(ap);
-}
-
-static pthread_mutex_t failure_lock = PTHREAD_MUTEX_INITIALIZER;
-static char failure[1024];
-static int failed_flag;
-
-static int aborted(void) { return __atomic_load_n(&failed_flag, __ATOMIC_ACQUIRE); }
-
-/* The first failure wins; newlines never reach the output line. */
-static void fail(const char *fmt, ...) {
-  pthread_mutex_lock(&failure_lock);
-  if (!failure[0]) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(failure, sizeof failure, fmt, ap);
-    va_end(ap);
-    for (char *c = failure; *c; c++)
-      if (*c == '\n' || *c == '\r') *c = ' ';
-    __atomic_store_n(&failed_flag, 1, __ATOMIC_RELEASE);
-  }
-  pthread_mutex_unlock(&failure_lock);
-}
 
 /* The host cannot run this copier for these clusters: exit 3, which the restore reports as unavailable. */
 static void unavailable(const char *fmt, ...) {
@@ -333,13 +283,8 @@ typedef struct outbatch {
 } outbatch_t;
 
 typedef struct {
-  int32_t partition;
-  int64_t from, to, base, hint_src, hint_tgt;
-  /* Source records still to skip: already copied by an earlier attempt. */
-  int64_t skip;
-  /* The acknowledged prefix: next source offset, next target offset. */
-  int64_t acked_src, acked_tgt;
-  int64_t target_end, copied, copied_before, encoded, bytes;
+  range_t r;
+  int64_t encoded;
   /* Reader's side. */
   int reading;
   int64_t next_fetch, last_progress_ms;
@@ -362,60 +307,6 @@ static const char *source_bootstrap, *target_bootstrap;
 static void usage(void) {
   fprintf(stderr, "usage: wire-copier [--tag=KEY] copy SOURCE_TOPIC TARGET_TOPIC P:FROM:TO:BASE[:HINTSRC:HINTTGT] ... | version\n");
   exit(2);
-}
-
-static int parse_i64(const char *s, int64_t *out) {
-  char *end;
-  errno = 0;
-  long long v = strtoll(s, &end, 10);
-  if (errno || end == s || *end) return -1;
-  *out = v;
-  return 0;
-}
-
-static void parse_range(const char *arg, part_t *r) {
-  char buf[256];
-  int64_t f[6];
-  int n = 0;
-  if (strlen(arg) >= sizeof buf) usage();
-  strcpy(buf, arg);
-  for (char *tok = strtok(buf, ":"); tok; tok = strtok(NULL, ":")) {
-    if (n == 6 || parse_i64(tok, &f[n])) {
-      fprintf(stderr, "bad range %s\n", arg);
-      exit(2);
-    }
-    n++;
-  }
-  if ((n != 4 && n != 6) || f[0] < 0 || f[0] > INT32_MAX || f[1] < 0 || f[2] < f[1] || f[3] < 0) {
-    fprintf(stderr, "bad range %s\n", arg);
-    exit(2);
-  }
-  /* One copy per partition: two would write it twice. */
-  for (int i = 0; i < nparts; i++)
-    if (&parts[i] != r && parts[i].partition == (int32_t)f[0]) {
-      fprintf(stderr, "partition %" PRId64 " given twice\n", f[0]);
-      exit(2);
-    }
-  r->partition = (int32_t)f[0];
-  r->from = f[1];
-  r->to = f[2];
-  r->base = f[3];
-  r->hint_src = n == 6 ? f[4] : -1;
-  r->hint_tgt = n == 6 ? f[5] : -1;
-}
-
-/* Java-properties escapes, as the activity writes them: \\ \n \r and a leading "\ ". */
-static void unescape(char *s) {
-  char *w = s;
-  for (char *r = s; *r; r++) {
-    if (*r == '\\' && r[1]) {
-      r++;
-      *w++ = *r == 'n' ? '\n' : *r == 'r' ? '\r' : *r;
-    } else {
-      *w++ = *r;
-    }
-  }
-  *w = 0;
 }
 
 /* Reads stdin's settings: bootstrap servers for both sides, PLAINTEXT only. */
@@ -765,10 +656,10 @@ static int retriable(int16_t err) {
 /* Reads every partition's end offset (read_committed) into parts[].target_end. */
 static int read_ends(cluster_t *cl) {
   int64_t deadline = now_ms() + 60000;
-  for (int i = 0; i < nparts; i++) parts[i].target_end = -1;
+  for (int i = 0; i < nparts; i++) parts[i].r.target_end = -1;
   for (;;) {
     int missing = 0;
-    for (int i = 0; i < nparts; i++) missing += parts[i].target_end < 0;
+    for (int i = 0; i < nparts; i++) missing += parts[i].r.target_end < 0;
     if (!missing) return 0;
     if (now_ms() > deadline) {
       emit("FAILED reading the target's end offsets: no leader answered for a minute");
@@ -777,7 +668,7 @@ static int read_ends(cluster_t *cl) {
     if (refresh_metadata(cl)) return -1;
     for (int b = 0; b < cl->nbrokers; b++) {
       int32_t node = cl->brokers[b].id, n = 0;
-      for (int i = 0; i < nparts; i++) n += parts[i].target_end < 0 && leader_of(cl, parts[i].partition) == node;
+      for (int i = 0; i < nparts; i++) n += parts[i].r.target_end < 0 && leader_of(cl, parts[i].r.partition) == node;
       if (!n) continue;
       conn_t *c = broker_conn(cl, node);
       if (!c) continue;
@@ -788,8 +679,8 @@ static int read_ends(cluster_t *cl) {
       wb_str(&c->out, cl->topic);
       wb_i32(&c->out, n);
       for (int i = 0; i < nparts; i++)
-        if (parts[i].target_end < 0 && leader_of(cl, parts[i].partition) == node) {
-          wb_i32(&c->out, parts[i].partition);
+        if (parts[i].r.target_end < 0 && leader_of(cl, parts[i].r.partition) == node) {
+          wb_i32(&c->out, parts[i].r.partition);
           wb_i32(&c->out, -1);
           wb_i64(&c->out, -1); /* latest */
         }
@@ -810,8 +701,8 @@ static int read_ends(cluster_t *cl) {
           rb_i32(&r);
           if (r.bad) break;
           for (int i = 0; i < nparts; i++)
-            if (parts[i].partition == index) {
-              if (!err) parts[i].target_end = offset;
+            if (parts[i].r.partition == index) {
+              if (!err) parts[i].r.target_end = offset;
               else if (!retriable(err)) {
                 emit("FAILED %" PRId32 " reading the target's end offset: error %d", index, err);
                 return -1;
@@ -822,37 +713,20 @@ static int read_ends(cluster_t *cl) {
     }
     cluster_drop_connections(cl);
     int missing_now = 0;
-    for (int i = 0; i < nparts; i++) missing_now += parts[i].target_end < 0;
+    for (int i = 0; i < nparts; i++) missing_now += parts[i].r.target_end < 0;
     if (missing_now) sleep_ms(500);
   }
 }
 
-/* Target end offsets as a read_committed reader sees them: what a retried copy finds already written. After an
- * earlier attempt's copier was stopped (RESTORE_SETTLE_MS set by the host command), its last requests may still
- * be queued in a broker (held back by a quota, say): the ends count only once they have not moved for that long. */
+static int read_ends_of(void *cl) { return read_ends(cl); }
+
+/* Target end offsets as a read_committed reader sees them (settled): what a retried copy finds already written. */
 static int target_ends(const char *topic) {
   cluster_t *cl = calloc(1, sizeof *cl);
   cl->bootstrap = target_bootstrap;
   cl->topic = topic;
   cl->side = "target";
-  const char *settle_env = getenv("RESTORE_SETTLE_MS");
-  int64_t settle_ms = settle_env ? atoll(settle_env) : 0, started = now_ms(), stable_since = started;
-  int64_t give_up_at = started + (settle_ms * 10 > 300000 ? settle_ms * 10 : 300000);
-  int rc = read_ends(cl);
-  while (rc == 0 && settle_ms > 0) {
-    int64_t before[MAX_PARTITIONS];
-    for (int i = 0; i < nparts; i++) before[i] = parts[i].target_end;
-    if (now_ms() - stable_since >= settle_ms) break;
-    if (now_ms() > give_up_at) {
-      emit("FAILED the target's end offsets kept moving for %" PRId64 " ms after the earlier copier stopped: another writer?", now_ms() - started);
-      rc = -1;
-      break;
-    }
-    sleep_ms(500);
-    rc = read_ends(cl);
-    for (int i = 0; i < nparts && rc == 0; i++)
-      if (parts[i].target_end != before[i]) stable_since = now_ms();
-  }
+  int rc = settled_target_ends(read_ends_of, cl);
   cluster_drop_connections(cl);
   free(cl->leader);
   free(cl);
@@ -876,12 +750,17 @@ typedef struct {
   wbuf_t scratch;
 } worker_t;
 
+/* Waits (w->lock held) until the other thread of the worker signals a change, or ms pass. */
+static void wait_changed(worker_t *w, int ms) {
+  struct timespec until;
+  clock_gettime(CLOCK_REALTIME, &until);
+  until.tv_nsec += (long)ms * 1000000;
+  if (until.tv_nsec >= 1000000000) until.tv_sec++, until.tv_nsec -= 1000000000;
+  pthread_cond_timedwait(&w->changed, &w->lock, &until);
+}
+
 /* What the reader holds unacknowledged per worker before it waits for the writer. */
 #define QUEUE_LIMIT (48u << 20)
-
-static void progress(const char *kind, part_t *s) {
-  emit("%s %" PRId32 " src=%" PRId64 " tgt=%" PRId64 " copied=%" PRId64 " bytes=%" PRId64, kind, s->partition, s->acked_src, s->acked_tgt, s->copied, s->bytes);
-}
 
 /* Java's DefaultRecordBatch.incrementSequence: sequences wrap to 0 after Integer.MAX_VALUE. */
 static int32_t next_sequence(int32_t seq, int32_t by) {
@@ -955,6 +834,9 @@ static void add_record(worker_t *w, part_t *s, int8_t attrs, int64_t ts, int64_t
 }
 
 /* Decompresses a batch's records into w->scratch; 0 on success. Kafka's codecs: 1 gzip, 2 snappy, 3 lz4, 4 zstd. */
+/* A batch that decompresses to more than this is refused: no copier needs it, and it would exhaust memory. */
+#define MAX_DECOMPRESSED ((size_t)1 << 30)
+
 static int decompress(worker_t *w, int codec, const uint8_t *in, size_t n) {
   wbuf_t *o = &w->scratch;
   o->len = 0;
@@ -965,6 +847,7 @@ static int decompress(worker_t *w, int codec, const uint8_t *in, size_t n) {
     z.avail_in = (uInt)n;
     int rc;
     do {
+      if (o->len > MAX_DECOMPRESSED) break;
       wb_need(o, n * 2 + 65536);
       z.next_out = o->p + o->len;
       z.avail_out = (uInt)(o->cap - o->len);
@@ -985,7 +868,7 @@ static int decompress(worker_t *w, int codec, const uint8_t *in, size_t n) {
         pos += 4;
         if (blen > n - pos) return -1;
         size_t out_len;
-        if (snappy_uncompressed_length((const char *)in + pos, blen, &out_len) != SNAPPY_OK) return -1;
+        if (snappy_uncompressed_length((const char *)in + pos, blen, &out_len) != SNAPPY_OK || o->len + out_len > MAX_DECOMPRESSED) return -1;
         wb_need(o, out_len);
         if (snappy_uncompress((const char *)in + pos, blen, (char *)o->p + o->len, &out_len) != SNAPPY_OK) return -1;
         o->len += out_len;
@@ -994,7 +877,7 @@ static int decompress(worker_t *w, int codec, const uint8_t *in, size_t n) {
       return 0;
     }
     size_t out_len;
-    if (snappy_uncompressed_length((const char *)in, n, &out_len) != SNAPPY_OK) return -1;
+    if (snappy_uncompressed_length((const char *)in, n, &out_len) != SNAPPY_OK || out_len > MAX_DECOMPRESSED) return -1;
     wb_need(o, out_len);
     if (snappy_uncompress((const char *)in, n, (char *)o->p, &out_len) != SNAPPY_OK) return -1;
     o->len = out_len;
@@ -1004,7 +887,7 @@ static int decompress(worker_t *w, int codec, const uint8_t *in, size_t n) {
     LZ4F_dctx *d;
     if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION))) return -1;
     size_t pos = 0, rc = 1;
-    while (pos < n && rc != 0) {
+    while (pos < n && rc != 0 && o->len <= MAX_DECOMPRESSED) {
       wb_need(o, n * 2 + 65536);
       size_t out_len = o->cap - o->len, in_len = n - pos;
       rc = LZ4F_decompress(d, o->p + o->len, &out_len, in + pos, &in_len, NULL);
@@ -1022,7 +905,7 @@ static int decompress(worker_t *w, int codec, const uint8_t *in, size_t n) {
     ZSTD_initDStream(d);
     ZSTD_inBuffer ib = {in, n, 0};
     size_t rc = 1;
-    while (ib.pos < ib.size || rc != 0) {
+    while ((ib.pos < ib.size || rc != 0) && o->len <= MAX_DECOMPRESSED) {
       wb_need(o, n * 2 + 65536);
       ZSTD_outBuffer ob = {o->p + o->len, o->cap - o->len, 0};
       rc = ZSTD_decompressStream(d, &ob, &ib);
@@ -1071,7 +954,7 @@ static int take_records(worker_t *w, part_t *s, const uint8_t *p, size_t n, abor
     const uint8_t *b = p;
     p += 12 + blen;
     if (b[16] != 2) {
-      fail("%" PRId32 " the source holds records in message format v%d at offset %" PRId64 "; this copier reads v2 only", s->partition, b[16], base);
+      fail("%" PRId32 " the source holds records in message format v%d at offset %" PRId64 "; this copier reads v2 only", s->r.partition, b[16], base);
       return -1;
     }
     int16_t attrs = (int16_t)(b[21] << 8 | b[22]);
@@ -1112,7 +995,7 @@ static int take_records(worker_t *w, part_t *s, const uint8_t *p, size_t n, abor
     const uint8_t *r = b + BATCH_HEADER, *rend = b + 12 + blen;
     if (codec) {
       if (decompress(w, codec, r, (size_t)(rend - r))) {
-        fail("%" PRId32 " cannot decompress the batch at offset %" PRId64 " (codec %d)", s->partition, base, codec);
+        fail("%" PRId32 " cannot decompress the batch at offset %" PRId64 " (codec %d)", s->r.partition, base, codec);
         return -1;
       }
       r = w->scratch.p;
@@ -1132,18 +1015,18 @@ static int take_records(worker_t *w, part_t *s, const uint8_t *p, size_t n, abor
       r = rec_end;
       int64_t offset = base + off_delta;
       if (offset < s->next_fetch) continue;
-      if (offset >= s->to) {
+      if (offset >= s->r.to) {
         s->reading = 0;
         break;
       }
       s->next_fetch = offset + 1;
       s->last_progress_ms = now;
-      if (s->skip > 0) {
+      if (s->r.skip > 0) {
         pthread_mutex_lock(&w->lock);
-        if (--s->skip == 0) {
+        if (--s->r.skip == 0) {
           /* Everything up to here is already on the target: the acknowledged prefix starts after it. */
-          s->acked_src = offset + 1;
-          s->acked_tgt = s->target_end;
+          s->r.acked_src = offset + 1;
+          s->r.acked_tgt = s->r.target_end;
         }
         pthread_mutex_unlock(&w->lock);
         continue;
@@ -1153,10 +1036,10 @@ static int take_records(worker_t *w, part_t *s, const uint8_t *p, size_t n, abor
     if (s->reading && last + 1 > s->next_fetch) s->next_fetch = last + 1;
   next:
     /* The range's tail may be transaction markers or aborted records: read past, nothing more to copy. */
-    if (s->next_fetch >= s->to) s->reading = 0;
+    if (s->next_fetch >= s->r.to) s->reading = 0;
     continue;
   corrupt:
-    fail("%" PRId32 " the batch at offset %" PRId64 " does not parse as records", s->partition, base);
+    fail("%" PRId32 " the batch at offset %" PRId64 " does not parse as records", s->r.partition, base);
     return -1;
   }
   return 0;
@@ -1178,11 +1061,7 @@ static void *read_share(void *arg) {
     /* Back-pressure: wait for the writer while the encoded backlog is over the limit. */
     pthread_mutex_lock(&w->lock);
     while (w->queued_bytes > QUEUE_LIMIT && !aborted()) {
-      struct timespec until;
-      clock_gettime(CLOCK_REALTIME, &until);
-      until.tv_nsec += 200 * 1000000;
-      if (until.tv_nsec >= 1000000000) until.tv_sec++, until.tv_nsec -= 1000000000;
-      pthread_cond_timedwait(&w->changed, &w->lock, &until);
+      wait_changed(w, 200);
       int64_t now = now_ms();
       for (int i = 0; i < w->n; i++) w->parts[i]->last_progress_ms = now;
     }
@@ -1199,7 +1078,7 @@ static void *read_share(void *arg) {
     for (int bi = 0; bi < cl->nbrokers; bi++) {
       sent_corr[bi] = -1;
       int32_t node = cl->brokers[bi].id, n = 0;
-      for (int i = 0; i < w->n; i++) n += w->parts[i]->reading && leader_of(cl, w->parts[i]->partition) == node;
+      for (int i = 0; i < w->n; i++) n += w->parts[i]->reading && leader_of(cl, w->parts[i]->r.partition) == node;
       if (!n) continue;
       conn_t *c = broker_conn(cl, node);
       if (!c) {
@@ -1219,8 +1098,8 @@ static void *read_share(void *arg) {
       wb_i32(&c->out, n);
       for (int i = 0; i < w->n; i++) {
         part_t *s = w->parts[i];
-        if (!s->reading || leader_of(cl, s->partition) != node) continue;
-        wb_i32(&c->out, s->partition);
+        if (!s->reading || leader_of(cl, s->r.partition) != node) continue;
+        wb_i32(&c->out, s->r.partition);
         wb_i32(&c->out, -1); /* current leader epoch: not checked */
         wb_i64(&c->out, s->next_fetch);
         wb_i64(&c->out, -1);
@@ -1232,7 +1111,7 @@ static void *read_share(void *arg) {
       if (sent_corr[bi] < 0) need_metadata = 1;
     }
     for (int i = 0; i < w->n; i++)
-      if (w->parts[i]->reading && leader_of(cl, w->parts[i]->partition) < 0) need_metadata = 1;
+      if (w->parts[i]->reading && leader_of(cl, w->parts[i]->r.partition) < 0) need_metadata = 1;
     for (int bi = 0; bi < cl->nbrokers && !aborted(); bi++) {
       if (sent_corr[bi] < 0) continue;
       conn_t *c = &cl->brokers[bi].conn;
@@ -1278,7 +1157,7 @@ static void *read_share(void *arg) {
           if (r.bad) break;
           part_t *s = NULL;
           for (int i = 0; i < w->n; i++)
-            if (w->parts[i]->partition == index) s = w->parts[i];
+            if (w->parts[i]->r.partition == index) s = w->parts[i];
           if (!s || !s->reading) continue;
           if (err == 1) {
             fail("%" PRId32 " the backup no longer holds offset %" PRId64 " (retention or deletion moved its start past it)", index, s->next_fetch);
@@ -1307,13 +1186,13 @@ static void *read_share(void *arg) {
     for (int i = 0; i < w->n; i++) {
       part_t *s = w->parts[i];
       if (s->reading && now - s->last_progress_ms > stall_ms)
-        fail("%" PRId32 " the source delivered nothing for %" PRId64 " ms short of %" PRId64 " (acknowledged up to %" PRId64 ")", s->partition, stall_ms, s->to, s->acked_src);
+        fail("%" PRId32 " the source delivered nothing for %" PRId64 " ms short of %" PRId64 " (acknowledged up to %" PRId64 ")", s->r.partition, stall_ms, s->r.to, s->r.acked_src);
     }
   }
   for (int i = 0; i < w->n; i++) {
     part_t *s = w->parts[i];
     if (!aborted()) seal_batch(w, s);
-    if (!aborted() && s->skip > 0) fail("%" PRId32 " the target holds %" PRId64 " records more than the backup range: another writer?", s->partition, s->skip);
+    if (!aborted() && s->r.skip > 0) fail("%" PRId32 " the target holds %" PRId64 " records more than the backup range: another writer?", s->r.partition, s->r.skip);
   }
   cluster_drop_connections(cl);
   free(cl->leader);
@@ -1352,25 +1231,36 @@ static void *write_share(void *arg) {
   int fhead = 0, fcount = 0;
   const int fcap = (int)(sizeof fifo / sizeof fifo[0]);
   int need_metadata = 1;
-  int64_t last_progress = 0, backoff_until = 0;
+  int64_t last_progress = 0, backoff_until = 0, leaderless_since = 0;
   for (;;) {
     if (aborted()) break;
     int64_t now = now_ms();
     if (now - last_progress >= 1000) {
       last_progress = now;
       pthread_mutex_lock(&w->lock);
-      for (int i = 0; i < w->n; i++) progress("PROGRESS", w->parts[i]);
+      for (int i = 0; i < w->n; i++) progress("PROGRESS", &w->parts[i]->r);
       pthread_mutex_unlock(&w->lock);
     }
     if (need_metadata && fcount == 0) {
       if (now < backoff_until) sleep_ms((int)(backoff_until - now));
       if (refresh_metadata(cl)) break;
       need_metadata = 0;
-      backoff_until = now_ms() + 300;
+      backoff_until = now_ms() + 1000;
     }
     /* Send: per leader, one batch of each partition that has one unsent (at most 5 in flight per partition and connection). */
     int sent_any = 0;
     pthread_mutex_lock(&w->lock);
+    /* A partition with batches to send and no leader: ask again, and give up after the delivery timeout. */
+    int leaderless = 0;
+    for (int i = 0; i < w->n; i++) leaderless += w->parts[i]->head && leader_of(cl, w->parts[i]->r.partition) < 0;
+    if (!leaderless) leaderless_since = 0;
+    else if (!leaderless_since) leaderless_since = now;
+    else if (now - leaderless_since > DELIVERY_TIMEOUT_MS) {
+      pthread_mutex_unlock(&w->lock);
+      fail("the target topic %s has partitions without a leader for %d s (or fewer partitions than the range)", w->target_topic, DELIVERY_TIMEOUT_MS / 1000);
+      break;
+    }
+    if (leaderless && !need_metadata && now >= backoff_until) need_metadata = 1;
     int pending = 0, done = w->reader_done;
     for (int i = 0; i < w->n; i++) pending += w->parts[i]->head != NULL;
     if (!need_metadata) {
@@ -1382,7 +1272,7 @@ static void *write_share(void *arg) {
         int n = 0;
         for (int i = 0; i < w->n; i++) {
           part_t *s = w->parts[i];
-          if (leader_of(cl, s->partition) == node && s->inflight < MAX_INFLIGHT && nth_batch(s, s->inflight)) n++;
+          if (leader_of(cl, s->r.partition) == node && s->inflight < MAX_INFLIGHT && nth_batch(s, s->inflight)) n++;
         }
         if (!n) continue;
         pthread_mutex_unlock(&w->lock);
@@ -1407,8 +1297,8 @@ static void *write_share(void *arg) {
         for (int i = 0; i < w->n && f->n < n; i++) {
           part_t *s = w->parts[i];
           outbatch_t *b;
-          if (leader_of(cl, s->partition) != node || s->inflight >= MAX_INFLIGHT || !(b = nth_batch(s, s->inflight))) continue;
-          wb_i32(&c->out, s->partition);
+          if (leader_of(cl, s->r.partition) != node || s->inflight >= MAX_INFLIGHT || !(b = nth_batch(s, s->inflight))) continue;
+          wb_i32(&c->out, s->r.partition);
           wb_i32(&c->out, (int32_t)b->len);
           wb_bytes(&c->out, b->buf, b->len);
           if (!b->first_sent_ms) b->first_sent_ms = now_ms();
@@ -1429,13 +1319,7 @@ static void *write_share(void *arg) {
         pthread_mutex_unlock(&w->lock);
         break;
       }
-      if (!sent_any && !need_metadata) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 100 * 1000000;
-        if (until.tv_nsec >= 1000000000) until.tv_sec++, until.tv_nsec -= 1000000000;
-        pthread_cond_timedwait(&w->changed, &w->lock, &until);
-      }
+      if (!sent_any && !need_metadata) wait_changed(w, 100);
       pthread_mutex_unlock(&w->lock);
       continue;
     }
@@ -1462,7 +1346,7 @@ static void *write_share(void *arg) {
           rb_i64(&r), rb_i64(&r); /* log append time, log start */
           if (r.bad) break;
           int k = 0;
-          while (k < f->n && (!f->parts[k] || f->parts[k]->partition != index)) k++;
+          while (k < f->n && (!f->parts[k] || f->parts[k]->r.partition != index)) k++;
           if (k == f->n) continue;
           part_t *s = f->parts[k];
           outbatch_t *b = f->batches[k];
@@ -1474,14 +1358,14 @@ static void *write_share(void *arg) {
           }
           /* 46 DUPLICATE_SEQUENCE_NUMBER: the broker holds this batch already (sent again after a lost answer). */
           if (err == 0 || err == 46) {
-            if (err == 0 && base != s->acked_tgt) {
-              fail("%" PRId32 " the target wrote the batch at offset %" PRId64 ", expected %" PRId64 ": another writer?", index, base, s->acked_tgt);
+            if (err == 0 && base != s->r.acked_tgt) {
+              fail("%" PRId32 " the target wrote the batch at offset %" PRId64 ", expected %" PRId64 ": another writer?", index, base, s->r.acked_tgt);
               break;
             }
-            s->acked_src = b->last_src + 1;
-            s->acked_tgt += b->count;
-            s->copied += b->count;
-            s->bytes += b->bytes;
+            s->r.acked_src = b->last_src + 1;
+            s->r.acked_tgt += b->count;
+            s->r.copied += b->count;
+            s->r.bytes += b->bytes;
             s->head = b->next;
             if (!s->head) s->tail = NULL;
             s->inflight--;
@@ -1524,7 +1408,7 @@ static void *write_share(void *arg) {
         part_t *s = w->parts[i];
         s->inflight = 0;
         if (s->head && s->head->first_sent_ms && now2 - s->head->first_sent_ms > DELIVERY_TIMEOUT_MS)
-          fail("%" PRId32 " a batch unacknowledged after the delivery timeout (%d s)", s->partition, DELIVERY_TIMEOUT_MS / 1000);
+          fail("%" PRId32 " a batch unacknowledged after the delivery timeout (%d s)", s->r.partition, DELIVERY_TIMEOUT_MS / 1000);
       }
       cluster_drop_connections(cl);
       need_metadata = 1;
@@ -1598,7 +1482,7 @@ int main(int argc, char **argv) {
   crc_init();
   const char *source_topic = argv[2], *target_topic = argv[3];
   if (argc - 4 > MAX_PARTITIONS) usage();
-  for (int i = 4; i < argc; i++) parse_range(argv[i], &parts[nparts++]);
+  for (int i = 4; i < argc; i++) parse_range(argv[i], &parts[nparts++].r);
   const char *env = getenv("RESTORE_STALL_MS");
   if (env) stall_ms = atoll(env);
   env = getenv("RESTORE_WORKERS");
@@ -1611,34 +1495,12 @@ int main(int argc, char **argv) {
   int reading = 0;
   for (int i = 0; i < nparts; i++) {
     part_t *s = &parts[i];
-    int64_t start_src = s->from, start_tgt = s->base;
-    /* A hint is only a shortcut: it must lie within what the target holds now. */
-    if (s->hint_src >= s->from && s->hint_tgt >= s->base && s->hint_tgt <= s->target_end) {
-      start_src = s->hint_src;
-      start_tgt = s->hint_tgt;
-    }
-    if (s->target_end < start_tgt) {
-      emit("FAILED %" PRId32 " the target partition ends at %" PRId64 ", before this restore's first record at %" PRId64 ": it was truncated or recreated", s->partition, s->target_end, s->base);
-      return 1;
-    }
-    s->skip = s->target_end - start_tgt;
-    s->acked_src = start_src;
-    s->acked_tgt = start_tgt;
-    s->next_fetch = start_src;
-    s->copied = s->copied_before = s->target_end - s->base;
+    int started_range = start_range(&s->r);
+    if (started_range < 0) return 1;
+    s->next_fetch = s->r.acked_src;
     s->last_progress_ms = now_ms();
-    emit("START %" PRId32 " from=%" PRId64 " to=%" PRId64 " skip=%" PRId64, s->partition, start_src, s->to, s->skip);
-    if (start_src >= s->to) {
-      if (s->skip > 0) {
-        emit("FAILED %" PRId32 " the target holds %" PRId64 " records more than the backup range: another writer?", s->partition, s->skip);
-        return 1;
-      }
-      continue;
-    }
-    /* When skipping, the acknowledged prefix is the target's end once the skip is done; acked_tgt moves with it. */
-    if (s->skip == 0) s->acked_tgt = s->target_end;
-    s->reading = 1;
-    reading++;
+    s->reading = started_range;
+    reading += started_range;
   }
 
   /* The partitions to read, dealt round-robin to the workers. */
@@ -1669,18 +1531,18 @@ int main(int argc, char **argv) {
   int64_t copied = 0, bytes = 0;
   for (int i = 0; i < nparts; i++) {
     part_t *s = &parts[i];
-    if (!aborted() && s->reading == 0 && s->copied != s->copied_before + s->encoded)
-      fail("%" PRId32 " encoded %" PRId64 " records but %" PRId64 " were acknowledged", s->partition, s->encoded, s->copied - s->copied_before);
-    copied += s->copied;
-    bytes += s->bytes;
+    if (!aborted() && s->reading == 0 && s->r.copied != s->r.copied_before + s->encoded)
+      fail("%" PRId32 " encoded %" PRId64 " records but %" PRId64 " were acknowledged", s->r.partition, s->encoded, s->r.copied - s->r.copied_before);
+    copied += s->r.copied;
+    bytes += s->r.bytes;
   }
   if (aborted()) {
-    for (int i = 0; i < nparts; i++) progress("PROGRESS", &parts[i]);
+    for (int i = 0; i < nparts; i++) progress("PROGRESS", &parts[i].r);
     emit("FAILED %s", failure);
     fflush(stdout);
     _exit(1);
   }
-  for (int i = 0; i < nparts; i++) progress("DONE", &parts[i]);
+  for (int i = 0; i < nparts; i++) progress("DONE", &parts[i].r);
   emit("SUMMARY copied=%" PRId64 " bytes=%" PRId64 " ms=%" PRId64, copied, bytes, now_ms() - started);
   return 0;
 }

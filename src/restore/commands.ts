@@ -18,6 +18,19 @@ const PRIVATE_DIR = ['d="${TMPDIR:-/tmp}/kafka-runbooks-restore"', 'mkdir -p "$d
  */
 export const SETTLE_MS = 20_000;
 
+/** The line by which a C copier includes what the C copiers share (activities/restore/copier-common.h). */
+export const COMMON_INCLUDE = '#include "copier-common.h"';
+
+/**
+ * A C copier's source as one file, the shared header written in place of its include line: the copy host
+ * compiles it from a temp file, with nothing next to it. A source without that line exactly once is refused.
+ */
+export function withCommonHeader(source: string, header: string): string {
+  const parts = source.split(`\n${COMMON_INCLUDE}\n`);
+  if (parts.length !== 2) throw new Error(`a C copier source must include copier-common.h exactly once (found ${parts.length - 1})`);
+  return `${parts[0]}\n${header}\n${parts[1]}`;
+}
+
 /** Names a C copier's build: the first 16 hex digits of its source's sha256. */
 export function assertBuildId(buildId: string): void {
   if (!/^[0-9a-f]{16}$/.test(buildId)) throw new Error(`bad copier build id ${buildId}`);

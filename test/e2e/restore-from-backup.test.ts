@@ -4,7 +4,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createClusterRegistry } from '../../activities/clusters';
+import { type CopyRangeResult, createRestoreActivities, type DigestResult } from '../../activities/restore';
+import { createHostShell } from '../../activities/ssh';
 import { addMirrorMakerHost, kafkaToolsDir, type LabCluster, labDown, type LabHost, labUp } from '../../src/lab';
+import { type CopierKind } from '../../src/restore/plan';
 import { approveUpdate, progressQuery } from '../../src/names';
 import { gateOrEnd } from '../support/temporal';
 import { type RestoreFromBackupResult } from '../../workflows/restore-from-backup';
@@ -19,8 +24,11 @@ import { cli, stackEnv, startWorker, useDevServer, type WorkerProcess } from './
  *    consumer of the restored group resumes with no record lost (duplicates counted and reported).
  *    Kafka's Java client copies.
  * 2. Into the fresh cluster, up to a date-time in the middle of the traffic, while the worker is SIGKILLed
- *    during a copy and a target broker is restarted during another: the result is still exact. The librdkafka
- *    copier copies (copier: auto, the lab's hosts have a compiler and librdkafka's headers).
+ *    during a copy and a target broker is restarted during another: the result is still exact. The wire
+ *    copier copies (copier: auto: the lab's clusters are PLAINTEXT and its hosts have a compiler and the headers).
+ * 3. Each copier (wire, librdkafka, Java), run by the copy activity over SSH, copies record batches in every
+ *    form Kafka's Java producer writes them: gzip, snappy, lz4 and zstd; committed and aborted transactions;
+ *    a LogAppendTime topic; ranges cut inside batches. The Java verifier's digests match the backup's.
  */
 jest.setTimeout(900_000);
 
@@ -208,8 +216,8 @@ test('into a fresh cluster up to a date-time in the middle, with the worker SIGK
   await copierQuota(fresh, null);
 
   const r = await result;
-  expect(r.copy.copier.kind).toBe('librdkafka');
-  expect(r.copy.copier.why).toMatch(/^librdkafka \S+ on kafka-1, chosen by copier: auto$/);
+  expect(r.copy.copier.kind).toBe('wire');
+  expect(r.copy.copier.why).toMatch(/^wire copier v\d+ on kafka-1, chosen by copier: auto$/);
   expect(r.verification.mismatches).toEqual([]);
   expect(r.copy.records).toBe(cut);
   // The retry after the kill found the killed attempt's records on the target and went on after them.
@@ -219,4 +227,46 @@ test('into a fresh cluster up to a date-time in the middle, with the worker SIGK
   expect(restored).toHaveLength(cut);
   expect(content(restored)).toEqual(content(backedUp));
   console.log(`restore e2e (fresh, at ${at}): ${r.copy.records} records, ${r.copy.skippedAsWritten} found already written after the worker kill`);
+});
+
+test('every copier, run by the copy activity over SSH, copies every batch form exactly: four codecs, committed and aborted transactions, LogAppendTime, ranges cut inside batches', async () => {
+  const a = admin(backup);
+  await a.connect();
+  const topics = { formats: [] as { name: string; value: string }[], 'formats-lat': [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] };
+  await a.createTopics({ waitForLeaders: true, topics: Object.entries(topics).map(([topic, extra]) => ({ topic, numPartitions: 3, replicationFactor: 1, configEntries: [{ name: 'retention.ms', value: '-1' }, ...extra] })) });
+  for (const topic of Object.keys(topics)) {
+    const { stderr } = await execFileP('java', ['-cp', join(kafkaToolsDir(), '4.3.1', 'libs', '*'), join(__dirname, 'support', 'RecordFormats.java'), backup.bootstrapServers.join(','), topic, '2'], { timeout: 300_000 });
+    // Per round and partition: 40 plain, 4 x 60 compressed, 25 + 15 committed in transactions, 10 plain during the aborted one; 30 aborted.
+    expect(stderr).toContain('DONE committed=1980 aborted=180');
+  }
+  const ends = Object.fromEntries(await Promise.all(Object.keys(topics).map(async (t) => [t, Object.fromEntries((await a.fetchTopicOffsets(t)).map((o) => [o.partition, Number(o.high)]))] as const)));
+  await a.disconnect();
+
+  const shell = createHostShell();
+  const acts = createRestoreActivities({ clusters: createClusterRegistry(new Map([[backup.name, loadLabInventory(backup)], [fresh.name, loadLabInventory(fresh)]])), shell });
+  const copyHost = loadLabInventory(fresh).hosts[0]!.name;
+  const f = admin(fresh);
+  await f.connect();
+  try {
+    for (const kind of ['wire', 'librdkafka', 'java'] as CopierKind[]) {
+      for (const backupTopic of Object.keys(topics)) {
+        const topic = `${backupTopic}-${kind}`;
+        await f.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 3 }] });
+        const end = ends[backupTopic]!;
+        // Partition 1 starts inside the first batch and ends inside the second round's transactions.
+        const partitions = [{ partition: 0, from: 0, to: end[0]! }, { partition: 1, from: 7, to: end[1]! - 50 }, { partition: 2, from: 0, to: end[2]! }].map((p) => ({ ...p, records: p.to - p.from }));
+        const job = { backupCluster: backup.name, cluster: fresh.name, copyHost, key: `formats-${kind}-${backupTopic}`, timeoutMs: 300_000 };
+        const copied: CopyRangeResult = await new MockActivityEnvironment().run(acts.copyRestoreRange, { ...job, copier: kind, range: { id: topic, topic, backupTopic, partitions }, bases: { 0: 0, 1: 0, 2: 0 } });
+        const d: DigestResult = await new MockActivityEnvironment().run(acts.digestRestoreRange, { ...job, topic, backupTopic, partitions: partitions.map((p) => ({ ...p, base: 0, marks: [] })) });
+        const summary = (xs: { partition: number; count: number; sha256: string }[]) => xs.map(({ partition, count, sha256 }) => ({ partition, count, sha256 })).sort((x, y) => x.partition - y.partition);
+        expect({ kind, topic, digests: summary(d.target) }).toEqual({ kind, topic, digests: summary(d.backup) });
+        // Every committed record of the whole partitions, and no aborted one.
+        expect(summary(d.backup).filter((x) => x.partition !== 1).map((x) => x.count)).toEqual([660, 660]);
+        expect(copied.copied).toBe(summary(d.backup).reduce((n, x) => n + x.count, 0));
+      }
+    }
+  } finally {
+    await f.disconnect();
+    await shell.close();
+  }
 });

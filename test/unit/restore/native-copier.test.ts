@@ -6,40 +6,51 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NATIVE_COPIERS, type NativeCopierKind, nativeCopierProbeCommand, parseNativeProbe } from '../../../src/restore/commands';
+import { NATIVE_COPIERS, type NativeCopierKind, nativeCopierProbeCommand, parseNativeProbe, withCommonHeader } from '../../../src/restore/commands';
 
-const SOURCES: Record<NativeCopierKind, string> = {
-  librdkafka: join(__dirname, '..', '..', '..', 'activities', 'restore', 'restore-copier.c'),
-  wire: join(__dirname, '..', '..', '..', 'activities', 'restore', 'wire-copier.c'),
-};
+const DIR = join(__dirname, '..', '..', '..', 'activities', 'restore');
+const FILES: Record<NativeCopierKind, string> = { librdkafka: 'restore-copier.c', wire: 'wire-copier.c' };
+/** Each source as the restore sends it to a host: one file, the shared header inlined, alone in a directory. */
+const SOURCES = {} as Record<NativeCopierKind, string>;
 const buildIdOf = (kind: NativeCopierKind) => createHash('sha256').update(readFileSync(SOURCES[kind])).digest('hex').slice(0, 16);
 let tmp: string;
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'native-copier-'));
+  for (const kind of Object.keys(FILES) as NativeCopierKind[]) {
+    SOURCES[kind] = join(mkdtempSync(join(tmp, 'src-')), FILES[kind]);
+    writeFileSync(SOURCES[kind], withCommonHeader(readFileSync(join(DIR, FILES[kind]), 'utf8'), readFileSync(join(DIR, 'copier-common.h'), 'utf8')));
+  }
+});
+
+test('the shared header is written in place of its include line, exactly once', () => {
+  expect(withCommonHeader('a\n#include "copier-common.h"\nb', 'H')).toBe('a\nH\nb');
+  expect(() => withCommonHeader('a\nb', 'H')).toThrow('exactly once (found 0)');
+  expect(() => withCommonHeader('\n#include "copier-common.h"\n\n#include "copier-common.h"\n', 'H')).toThrow('exactly once (found 2)');
+  for (const kind of Object.keys(FILES) as NativeCopierKind[]) expect(readFileSync(SOURCES[kind], 'utf8')).not.toContain('#include "copier-common.h"');
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const sh = (command: string, env: NodeJS.ProcessEnv = {}) => spawnSync('/bin/bash', ['-c', command], { env: { ...process.env, TMPDIR: tmp, ...env }, encoding: 'utf8', input: '' });
 
 describe.each(['librdkafka', 'wire'] as const)('the %s copier', (kind) => {
-  const source = SOURCES[kind];
-  const buildId = buildIdOf(kind);
+  const source = () => SOURCES[kind];
+  const buildId = () => buildIdOf(kind);
   const { binary } = NATIVE_COPIERS[kind];
   const dir = () => join(tmp, 'kafka-runbooks-restore');
 
   test('the probe builds it once into a private directory and reports its version', () => {
-    const first = sh(nativeCopierProbeCommand(kind, source, buildId));
+    const first = sh(nativeCopierProbeCommand(kind, source(), buildId()));
     expect(parseNativeProbe(first.status, first.stdout, first.stderr)).toMatchObject({ available: true });
     expect(statSync(dir()).mode & 0o777).toBe(0o700);
-    expect(readdirSync(dir()).filter((f) => f.startsWith(`${binary}-`))).toEqual([`${binary}-${buildId}`]);
-    const built = statSync(join(dir(), `${binary}-${buildId}`)).mtimeMs;
-    const second = sh(nativeCopierProbeCommand(kind, source, buildId));
+    expect(readdirSync(dir()).filter((f) => f.startsWith(`${binary}-`))).toEqual([`${binary}-${buildId()}`]);
+    const built = statSync(join(dir(), `${binary}-${buildId()}`)).mtimeMs;
+    const second = sh(nativeCopierProbeCommand(kind, source(), buildId()));
     expect(second.stdout).toMatch(new RegExp(`^VERSION ${kind}=\\S+ ok$`, 'm'));
-    expect(statSync(join(dir(), `${binary}-${buildId}`)).mtimeMs).toBe(built);
+    expect(statSync(join(dir(), `${binary}-${buildId()}`)).mtimeMs).toBe(built);
   });
 
   test('no compiler on the host: one UNAVAILABLE line with the reason, and nothing left behind', () => {
@@ -47,7 +58,7 @@ describe.each(['librdkafka', 'wire'] as const)('the %s copier', (kind) => {
     // A PATH with the shell tools the command uses, and no compiler.
     const bin = mkdtempSync(join(tmp, 'bin-'));
     for (const tool of ['mkdir', 'chmod', 'rm', 'mv', 'tail', 'tr']) symlinkSync(execFileSync('bash', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim(), join(bin, tool));
-    const r = sh(nativeCopierProbeCommand(kind, source, 'ffffffffffffffff'), { PATH: bin, TMPDIR: bare });
+    const r = sh(nativeCopierProbeCommand(kind, source(), 'ffffffffffffffff'), { PATH: bin, TMPDIR: bare });
     expect(parseNativeProbe(r.status, r.stdout, r.stderr)).toEqual({ available: false, reason: 'no C compiler (cc) on the host' });
     expect(readdirSync(join(bare, 'kafka-runbooks-restore'))).toEqual([]);
   });
@@ -63,7 +74,7 @@ describe.each(['librdkafka', 'wire'] as const)('the %s copier', (kind) => {
   });
 
   test('it refuses bad ranges and missing settings before it connects to anything', () => {
-    const bin = join(dir(), `${binary}-${buildId}`);
+    const bin = join(dir(), `${binary}-${buildId()}`);
     const run = (args: string[], input: string) => spawnSync(bin, args, { input, encoding: 'utf8', timeout: 10_000 });
     expect(run(['copy', 'a', 'b', '0:9:8:0'], '').status).toBe(2);
     expect(run(['copy', 'a', 'b', '0:1:x:0'], '').stderr).toContain('bad range 0:1:x:0');
