@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_PARTITIONS 4096
 
@@ -192,4 +193,26 @@ static int start_range(range_t *s) {
     return 0;
   }
   return 1;
+}
+
+/*
+ * The copy's end: on a failure, every partition's acknowledged position and the FAILED line, then the process
+ * ends without waiting for requests in flight (a retry counts what landed from the target's end); else DONE per
+ * partition and the SUMMARY. Returns the exit code.
+ */
+static int finish(int64_t started) {
+  int64_t copied = 0, bytes = 0;
+  for (int i = 0; i < nranges; i++) {
+    copied += ranges[i]->copied;
+    bytes += ranges[i]->bytes;
+  }
+  if (aborted()) {
+    for (int i = 0; i < nranges; i++) progress("PROGRESS", ranges[i]);
+    emit("FAILED %s", failure);
+    fflush(stdout);
+    _exit(1);
+  }
+  for (int i = 0; i < nranges; i++) progress("DONE", ranges[i]);
+  emit("SUMMARY copied=%" PRId64 " bytes=%" PRId64 " ms=%" PRId64, copied, bytes, now_ms() - started);
+  return 0;
 }

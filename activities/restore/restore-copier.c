@@ -452,20 +452,6 @@ int main(int argc, char **argv) {
   rd_kafka_conf_destroy(source);
   rd_kafka_conf_destroy(target);
 
-  int64_t copied = 0, bytes = 0;
-  for (int i = 0; i < nparts; i++) {
-    part_t *s = &parts[i];
-    copied += s->r.copied;
-    bytes += s->r.bytes;
-  }
-  if (aborted()) {
-    for (int i = 0; i < nparts; i++) progress("PROGRESS", &parts[i].r);
-    emit("FAILED %s", failure);
-    /* Nothing waits for the in-flight requests: the process ends (exit, not the clients' orderly close). */
-    fflush(stdout);
-    _exit(1);
-  }
-  for (int i = 0; i < nparts; i++) progress("DONE", &parts[i].r);
-  emit("SUMMARY copied=%" PRId64 " bytes=%" PRId64 " ms=%" PRId64, copied, bytes, now_ms() - started);
-  return 0;
+  /* Nothing waits for the in-flight requests on a failure: the process ends (exit, not the clients' orderly close). */
+  return finish(started);
 }

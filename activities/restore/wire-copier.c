@@ -1528,21 +1528,10 @@ int main(int argc, char **argv) {
     if (workers[k].writer) pthread_join(workers[k].writer, NULL);
   }
 
-  int64_t copied = 0, bytes = 0;
   for (int i = 0; i < nparts; i++) {
     part_t *s = &parts[i];
     if (!aborted() && s->reading == 0 && s->r.copied != s->r.copied_before + s->encoded)
       fail("%" PRId32 " encoded %" PRId64 " records but %" PRId64 " were acknowledged", s->r.partition, s->encoded, s->r.copied - s->r.copied_before);
-    copied += s->r.copied;
-    bytes += s->r.bytes;
   }
-  if (aborted()) {
-    for (int i = 0; i < nparts; i++) progress("PROGRESS", &parts[i].r);
-    emit("FAILED %s", failure);
-    fflush(stdout);
-    _exit(1);
-  }
-  for (int i = 0; i < nparts; i++) progress("DONE", &parts[i].r);
-  emit("SUMMARY copied=%" PRId64 " bytes=%" PRId64 " ms=%" PRId64, copied, bytes, now_ms() - started);
-  return 0;
+  return finish(started);
 }
