@@ -245,17 +245,19 @@ test('every copier, run by the copy activity over SSH, copies every batch form e
   const shell = createHostShell();
   const acts = createRestoreActivities({ clusters: createClusterRegistry(new Map([[backup.name, loadLabInventory(backup)], [fresh.name, loadLabInventory(fresh)]])), shell });
   const copyHost = loadLabInventory(fresh).hosts[0]!.name;
+  // Copier keys unique to this run, as a restore's are: a pid file left by an earlier run would make the copy wait for the target to settle.
+  const run = Date.now().toString(36);
   const f = admin(fresh);
   await f.connect();
   try {
     for (const kind of ['wire', 'librdkafka', 'java'] as CopierKind[]) {
       for (const backupTopic of Object.keys(topics)) {
         const topic = `${backupTopic}-${kind}`;
-        await f.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 3 }] });
+        await f.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'retention.ms', value: '-1' }] }] });
         const end = ends[backupTopic]!;
         // Partition 1 starts inside the first batch and ends inside the second round's transactions.
         const partitions = [{ partition: 0, from: 0, to: end[0]! }, { partition: 1, from: 7, to: end[1]! - 50 }, { partition: 2, from: 0, to: end[2]! }].map((p) => ({ ...p, records: p.to - p.from }));
-        const job = { backupCluster: backup.name, cluster: fresh.name, copyHost, key: `formats-${kind}-${backupTopic}`, timeoutMs: 300_000 };
+        const job = { backupCluster: backup.name, cluster: fresh.name, copyHost, key: `formats-${kind}-${backupTopic}-${run}`, timeoutMs: 300_000 };
         const copied: CopyRangeResult = await new MockActivityEnvironment().run(acts.copyRestoreRange, { ...job, copier: kind, range: { id: topic, topic, backupTopic, partitions }, bases: { 0: 0, 1: 0, 2: 0 } });
         const d: DigestResult = await new MockActivityEnvironment().run(acts.digestRestoreRange, { ...job, topic, backupTopic, partitions: partitions.map((p) => ({ ...p, base: 0, marks: [] })) });
         const summary = (xs: { partition: number; count: number; sha256: string }[]) => xs.map(({ partition, count, sha256 }) => ({ partition, count, sha256 })).sort((x, y) => x.partition - y.partition);

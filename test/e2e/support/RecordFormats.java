@@ -18,6 +18,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public class RecordFormats {
   static long n;
+  /** An hour back: recent enough for any topic's retention, in the past for every record. */
+  static final long FIRST_TS = System.currentTimeMillis() - 3_600_000L;
 
   static ProducerRecord<byte[], byte[]> record(String topic, int partition, String kind) {
     long i = n++;
@@ -30,7 +32,7 @@ public class RecordFormats {
       headers.add("n", Long.toString(i).getBytes(StandardCharsets.UTF_8));
     }
     // Timestamps out of order within a batch: the copy must keep each record's own.
-    long ts = 1_700_000_000_000L + i * 1000 - (i % 4) * 3500;
+    long ts = FIRST_TS + i * 100 - (i % 4) * 350;
     return new ProducerRecord<>(topic, partition, ts, key, value, headers);
   }
 
