@@ -76,6 +76,11 @@ export interface LabCluster {
 export interface LabUpOptions extends LabSpecInput {
   /** Also start the Temporal dev server (stopped again by this lab's `down`). */
   temporal?: boolean;
+  /**
+   * Settings appended to every broker's server.properties before its first start (an authorizer, say), so that a
+   * test needing them does not restart the brokers. Brokers added later copy them with the rest of the config.
+   */
+  brokerConfig?: Record<string, string>;
 }
 
 export function readState(root: string, name: string): LabState | null {
@@ -257,6 +262,15 @@ function toCluster(root: string, state: LabState, startupMs: number, temporal: T
   };
 }
 
+/** `key=value` lines for LabUpOptions.brokerConfig; a key or value that would break the properties file is refused. */
+function brokerConfigLines(settings: Record<string, string>): string {
+  const bad = Object.entries(settings).filter(([k, v]) => !/^[A-Za-z0-9._-]+$/.test(k) || /[\r\n]/.test(v));
+  if (bad.length > 0) throw new Error(`brokerConfig: not a server.properties setting: ${bad.map(([k]) => JSON.stringify(k)).join(', ')}`);
+  return Object.entries(settings)
+    .map(([k, v]) => `${k}=${v}\n`)
+    .join('');
+}
+
 /**
  * Builds a cluster from nothing: per host a file tree, both Kafka versions, its own sshd; then formats
  * storage (KRaft) or starts ZooKeeper, and starts every node over SSH with the inventory's own command
@@ -296,7 +310,8 @@ export async function labUp(opts: LabUpOptions = {}): Promise<LabCluster> {
     for (const h of hosts) {
       if (isWaitingController(spec, h)) continue; // the migration runbook writes its config
       const config = h.kind === 'zookeeper' ? renderZookeeperConfig(h, h.paths) : renderKafkaConfig({ spec, host: h, cluster: plan, paths: h.paths, zookeeperConnect });
-      writeFileSync(h.paths.configFile, config);
+      const extra = opts.brokerConfig && isBroker(h) ? brokerConfigLines(opts.brokerConfig) : '';
+      writeFileSync(h.paths.configFile, config + extra);
     }
     const inventory = writeInventory(
       inventoryPath,
