@@ -349,11 +349,7 @@ static void *copy_share(void *arg) {
 }
 
 int main(int argc, char **argv) {
-  /* --tag=KEY names the process for the activity that started it (found again by its command line); no effect. */
-  if (argc > 1 && !strncmp(argv[1], "--tag=", 6)) {
-    argv++;
-    argc--;
-  }
+  skip_tag(&argc, &argv);
   if (argc == 2 && !strcmp(argv[1], "version")) {
     int ok = rd_kafka_version() >= MIN_RDKAFKA_VERSION;
     emit("VERSION librdkafka=%s %s", rd_kafka_version_str(), ok ? "ok" : "too-old");

@@ -1464,11 +1464,7 @@ static int init_producer(worker_t *w) {
 }
 
 int main(int argc, char **argv) {
-  /* --tag=KEY names the process for the activity that started it (found again by its command line); no effect. */
-  if (argc > 1 && !strncmp(argv[1], "--tag=", 6)) {
-    argv++;
-    argc--;
-  }
+  skip_tag(&argc, &argv);
   if (argc == 2 && !strcmp(argv[1], "version")) {
     emit("VERSION wire=%d ok", WIRE_VERSION);
     return 0;
