@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaToolsDir, labDown, labUp } from '../src/lab';
+import { NATIVE_COPIERS, type NativeCopierKind } from '../src/restore/commands';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 1_400_000);
 const VALUE_BYTES = Number(process.env.BENCH_VALUE_BYTES ?? 1000);
@@ -76,10 +77,13 @@ async function main(): Promise<void> {
       return { ms, copied: Number(/SUMMARY copied=(\d+)/.exec(r.stdout)?.[1]), copyPhaseMs: Number(/SUMMARY .* ms=(\d+)/.exec(r.stdout)?.[1]) };
     };
     // The C copiers are built as the restore builds them on a copy host; the builds are not timed.
-    const binary = join(tmp, 'restore-copier');
-    await execFileP('cc', ['-O2', '-pthread', '-o', binary, join(__dirname, '..', 'activities', 'restore', 'restore-copier.c'), '-lrdkafka']);
-    const wireBinary = join(tmp, 'wire-copier');
-    await execFileP('cc', ['-O2', '-pthread', '-o', wireBinary, join(__dirname, '..', 'activities', 'restore', 'wire-copier.c'), '-lz', '-llz4', '-lzstd', '-lsnappy']);
+    const build = async (kind: NativeCopierKind, source: string) => {
+      const out = join(tmp, NATIVE_COPIERS[kind].binary);
+      await execFileP('cc', ['-O2', '-pthread', '-o', out, join(__dirname, '..', 'activities', 'restore', source), ...NATIVE_COPIERS[kind].libs.split(' ')]);
+      return out;
+    };
+    const binary = await build('librdkafka', 'restore-copier.c');
+    const wireBinary = await build('wire', 'wire-copier.c');
     const kcatCopy = async (topic: string) => {
       const k0 = Date.now();
       const pipes = ends.map((o) => run('bash', ['-c', `set -o pipefail; kcat -C -b ${bootstrap} -t src -p ${o.partition} -o beginning -e -q -K '\\t' | kcat -P -b ${bootstrap} -t ${topic} -p ${o.partition} -K '\\t'`]));

@@ -790,7 +790,8 @@ static void seal_batch(worker_t *w, part_t *s) {
   s->next_seq = next_sequence(s->next_seq, s->build_count);
 
   outbatch_t *b = xmalloc(sizeof *b);
-  *b = (outbatch_t){.buf = s->build.p, .len = s->build.len, .count = s->build_count, .last_src = s->build_last_src, .bytes = s->build_bytes};
+  /* Held to the bytes it carries (the build buffer is sized for a full batch): the queue's limit counts them. */
+  *b = (outbatch_t){.buf = xrealloc(s->build.p, s->build.len), .len = s->build.len, .count = s->build_count, .last_src = s->build_last_src, .bytes = s->build_bytes};
   s->build = (wbuf_t){0};
   s->build_count = 0;
   pthread_mutex_lock(&w->lock);

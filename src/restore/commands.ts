@@ -2,7 +2,7 @@ import { shellQuote } from '../inventory/commands';
 import { type CopierKind } from './plan';
 
 /**
- * The shell commands that run the copiers on the copy host, and the reading of the librdkafka copier's probe.
+ * The shell commands that run the copiers on the copy host, and the reading of the C copiers' probe.
  * Pure. Everything lives in one private directory: pid files naming running copiers, and the C copiers,
  * built once per source version.
  */
